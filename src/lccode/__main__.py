@@ -1,0 +1,3 @@
+from lccode.cli import main
+
+main()

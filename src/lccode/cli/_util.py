@@ -1,0 +1,58 @@
+"""Shared CLI plumbing: error reporting, logging, options, tables."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+WorkspaceOpt = typer.Option(Path("lc-workspace"), "--workspace", "-w", help="Workspace folder.", envvar="LCCODE_WORKSPACE")
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def setup_logging(verbose: bool = False):
+    # Segment text is personal data: library code logs it at DEBUG at most, and INFO is the default.
+    level = logging.DEBUG if verbose else logging.INFO
+    try:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=console(stderr=True), show_time=False, show_path=False)
+        logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    except ImportError:  # pragma: no cover
+        logging.basicConfig(level=level, stream=sys.stderr, force=True)
+    for noisy in ("httpx", "urllib3", "filelock", "datasets", "transformers", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def open_workspace(path: Path):
+    from lccode.workspace import Workspace
+
+    return Workspace.open(path)
+
+
+def progress_bar(description: str, total: int | None):
+    """A rich progress bar on stderr; silent when not attached to a terminal-friendly console."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console(stderr=True), transient=False)
+    task = prog.add_task(description, total=total)
+    return prog, task
+
+
+def table(title: str, columns: list[str], rows: list[list]):
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*[str(x) for x in r])
+    console().print(t)

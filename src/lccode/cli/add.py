@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lccode.cli._util import WorkspaceOpt
+
+
+def register(app: typer.Typer):
+    @app.command("add")
+    def add_cmd(
+        paths: list[Path] = typer.Argument(..., help="Transcript files or folders (a manifest.csv/.yaml beside them gives metadata)."),
+        workspace: Path = WorkspaceOpt,
+        community: str = typer.Option(None, help="Community, for files without a manifest."),
+        level: str = typer.Option(None, help="ecosystem | fieldlab | micro, for files without a manifest."),
+        kind: str = typer.Option(None, help="interview | meeting, for files without a manifest."),
+        language: str = typer.Option(None, help="nl | en | auto, for files without a manifest."),
+    ):
+        """Ingest and segment transcripts. Unchanged files are skipped; changed files are re-segmented."""
+        from lccode.cli._util import console, open_workspace, progress_bar
+        from lccode.errors import InputError
+        from lccode.records import KINDS, LEVELS
+        from lccode.workspace.add import add_paths
+
+        if level and level not in LEVELS:
+            raise InputError(f"unknown level '{level}'", field="--level", expected=" | ".join(LEVELS))
+        if kind and kind not in KINDS:
+            raise InputError(f"unknown kind '{kind}'", field="--kind", expected=" | ".join(KINDS))
+        if language and language not in ("nl", "en", "auto"):
+            raise InputError(f"unknown language '{language}'", field="--language", expected="nl | en | auto")
+        ws = open_workspace(workspace)
+        prog, task = progress_bar("Storing transcripts", None)
+        with prog:
+            results = add_paths(ws, paths, {"community": community, "level": level, "kind": kind, "language": language},
+                                progress=lambda tr: prog.advance(task))
+        for r in results:
+            extra = f"{r.n_segments} segments" if r.status != "unchanged" else "no change"
+            console().print(f"  {r.status:9} {r.transcript_id} ({extra})")

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer):
+    @app.command("init")
+    def init_cmd(
+        directory: Path = typer.Argument(Path("lc-workspace"), help="Folder for the new workspace."),
+        codebook: Path = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: the bundled Learning Communities codebook)."),
+        unit: str = typer.Option("sentence", help="Segment unit: sentence or turn."),
+        context: int = typer.Option(1, help="Neighbouring segments shown as context in review."),
+    ):
+        """Create a workspace: a folder with the project database and a copy of the codebook."""
+        from lccode.cli._util import console
+        from lccode.workspace import Workspace
+
+        ws = Workspace.create(directory, codebook, unit, context)
+        console().print(f"Created workspace [bold]{directory}[/] (codebook {ws.meta('codebook_ref')}, unit {unit}).")
+        console().print(f"Next: lccode add -w {directory} YOUR_TRANSCRIPTS_FOLDER")

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lccode.cli._util import WorkspaceOpt
+
+
+def register(app: typer.Typer):
+    @app.command("status")
+    def status_cmd(workspace: Path = WorkspaceOpt):
+        """Counts of transcripts and segments per community, level, language and state."""
+        from lccode.cli._util import console, open_workspace, table
+
+        st = open_workspace(workspace).status()
+        console().print(f"Workspace {workspace}: {st['transcripts']} transcripts, {st['segments']} segments "
+                        f"({st['unit']} unit), {st['coded']} coded, {st['reviewed']} reviewed. Codebook {st['codebook']}.")
+        if st["orphaned_decisions"]:
+            console().print(f"{st['orphaned_decisions']} review decisions belong to sentences no longer in an edited "
+                            "transcript; they are kept and still used for training.")
+        for col, counts in st["by"].items():
+            table(f"By {col}", [col, "transcripts", "segments"], [[k, *v] for k, v in counts.items()])
+
+    @app.command("segments")
+    def segments_cmd(workspace: Path = WorkspaceOpt, transcript: str = typer.Option(None, help="Only this transcript."),
+                     limit: int = typer.Option(10, help="How many to show.")):
+        """Preview segments with their speaker, offsets and timestamps."""
+        from lccode.cli._util import open_workspace, table
+
+        ws = open_workspace(workspace)
+        segs = ws.segments("s.transcript_id=?", (transcript,)) if transcript else ws.segments()
+        rows = [[s.transcript_id, s.index, f"{s.start_char}-{s.end_char}", s.speaker or "", s.role or "", s.lang or "",
+                 _ts(s.t_start), s.text[:90]] for s in segs[:limit]]
+        table(f"Segments (first {min(limit, len(segs))} of {len(segs)})",
+              ["transcript", "#", "chars", "speaker", "role", "lang", "time", "text"], rows)
+
+
+def _ts(t):
+    if t is None:
+        return ""
+    t = int(t)
+    return f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"

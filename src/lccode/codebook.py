@@ -1,0 +1,271 @@
+"""The codebook: categories and codes, loaded from YAML and validated with line numbers.
+
+The format serves any research group's codebook: any categories and codes, optional
+hierarchy (`parent`), colours for exports, names and definitions per language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lccode.errors import InputError, Problem
+
+DEFAULT_CODEBOOK = Path(__file__).resolve().parents[2] / "codebook" / "learning-communities.yaml"
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_TOP_KEYS = {"id", "version", "title", "description", "languages", "categories"}
+_CAT_KEYS = {"id", "name", "description", "color", "codes"}
+_CODE_KEYS = {"id", "name", "definition", "include", "exclude", "examples", "color", "parent"}
+_FIX_KEYS = "remove the key or correct its spelling"
+
+
+@dataclass(frozen=True)
+class Code:
+    id: str
+    category: str
+    name: dict[str, str]
+    definition: dict[str, str]
+    include: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    color: str | None = None
+    parent: str | None = None
+
+    def label(self, lang: str) -> str:
+        return self.name.get(lang) or next(iter(self.name.values()))
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name: dict[str, str]
+    description: dict[str, str]
+    color: str | None
+    code_ids: tuple[str, ...]
+
+    def label(self, lang: str) -> str:
+        return self.name.get(lang) or next(iter(self.name.values()))
+
+
+@dataclass(frozen=True)
+class Codebook:
+    id: str
+    version: str
+    title: dict[str, str]
+    languages: tuple[str, ...]
+    categories: tuple[Category, ...]
+    codes: tuple[Code, ...]
+    hash: str
+    path: str | None = None
+    description: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def code_ids(self) -> list[str]:
+        return [c.id for c in self.codes]
+
+    def code(self, code_id: str) -> Code:
+        for c in self.codes:
+            if c.id == code_id:
+                return c
+        raise KeyError(code_id)
+
+    def category_of(self, code_id: str) -> Category:
+        cat = self.code(code_id).category
+        return next(c for c in self.categories if c.id == cat)
+
+    @property
+    def ref(self) -> str:
+        """Short reference recorded in every output: id, version and content hash."""
+        return f"{self.id}@{self.version}#{self.hash[:12]}"
+
+
+class _Checker:
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def add(self, node, msg: str, expected: str | None = None, fix: str | None = None, field_: str | None = None):
+        line = node.start_mark.line + 1 if node is not None else None
+        self.problems.append(Problem(msg, self.path, line, field_, expected, fix))
+
+
+def _plain(node):
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return {k.value: _plain(v) for k, v in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v) for v in node.value]
+    return node.value
+
+
+def _mapping(node) -> dict:
+    return {k.value: (k, v) for k, v in node.value}
+
+
+def _lang_text(chk: _Checker, node, where: str, langs: tuple[str, ...], required: bool = True) -> dict[str, str]:
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        chk.add(node, f"{where} must map languages to text", expected="{en: \"...\", nl: \"...\"}")
+        return {}
+    out = {}
+    for k, v in node.value:
+        if not isinstance(v, yaml.ScalarNode) or not str(v.value).strip():
+            chk.add(v, f"{where}.{k.value} must be non-empty text")
+            continue
+        out[k.value] = str(v.value)
+    if required:
+        for lang in langs:
+            if lang not in out:
+                chk.add(node, f"{where} has no '{lang}' text", expected=f"a '{lang}:' entry (the codebook declares languages {list(langs)})",
+                        fix=f"add '{lang}: ...' to {where}")
+    return out
+
+
+def _lang_list(chk: _Checker, node, where: str, langs) -> dict[str, tuple[str, ...]]:
+    import yaml
+
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        chk.add(node, f"{where} must map languages to lists of text", expected="{en: [\"...\"], nl: [\"...\"]}")
+        return {}
+    out = {}
+    for k, v in node.value:
+        if not isinstance(v, yaml.SequenceNode) or not all(isinstance(i, yaml.ScalarNode) for i in v.value):
+            chk.add(v, f"{where}.{k.value} must be a list of text")
+            continue
+        out[k.value] = tuple(str(i.value) for i in v.value)
+    return out
+
+
+def _check_keys(chk: _Checker, node, allowed: set[str], where: str):
+    for k, _ in node.value:
+        if k.value not in allowed:
+            chk.add(k, f"unknown key '{k.value}' in {where}", expected=f"one of {sorted(allowed)}", fix=_FIX_KEYS)
+
+
+def _color(chk: _Checker, node, where: str) -> str | None:
+    if node is None:
+        return None
+    if not _COLOR.match(str(node.value)):
+        chk.add(node, f"bad colour '{node.value}' for {where}", expected="a hex colour like \"#1B9E77\"",
+                fix="write the colour as # followed by six hex digits, in quotes")
+        return None
+    return str(node.value).upper()
+
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    """Load and validate a codebook; every problem is reported at once, with its YAML line."""
+    import yaml
+
+    path = Path(path) if path else DEFAULT_CODEBOOK
+    if not path.is_file():
+        raise InputError("codebook file not found", file=path, expected="a YAML codebook file",
+                         fix="check the path, or omit it to use the bundled Learning Communities codebook")
+    raw = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
+                         line=mark.line + 1 if mark else None, fix="correct the YAML syntax at that line") from None
+    chk = _Checker(path)
+    if not isinstance(root, yaml.MappingNode):
+        raise InputError("the codebook must be a YAML mapping", file=path, expected="keys id, version, languages, categories")
+    top = _mapping(root)
+    _check_keys(chk, root, _TOP_KEYS, "the codebook")
+    for req in ("id", "languages", "categories"):
+        if req not in top:
+            chk.add(root, f"missing required key '{req}'", fix=f"add '{req}:' at the top level")
+    if chk.problems and ("languages" not in top or "categories" not in top):
+        raise InputError(problems=chk.problems)
+    langs = tuple(_plain(top["languages"][1]))
+    cb_id = str(top["id"][1].value) if "id" in top else "codebook"
+    title = _lang_text(chk, top["title"][1], "title", langs) if "title" in top else {}
+    desc = _lang_text(chk, top["description"][1], "description", langs) if "description" in top else {}
+
+    categories, codes, seen = [], [], {}
+    cats_node = top["categories"][1]
+    if not isinstance(cats_node, yaml.SequenceNode) or not cats_node.value:
+        chk.add(cats_node, "categories must be a non-empty list")
+        raise InputError(problems=chk.problems)
+    for cnode in cats_node.value:
+        if not isinstance(cnode, yaml.MappingNode):
+            chk.add(cnode, "a category must be a mapping with id, name and codes")
+            continue
+        _check_keys(chk, cnode, _CAT_KEYS, "a category")
+        cm = _mapping(cnode)
+        cid = str(cm["id"][1].value) if "id" in cm else ""
+        if not _ID.match(cid):
+            chk.add(cnode, f"bad or missing category id '{cid}'", expected="lower-case letters, digits and _")
+        where = f"category {cid}"
+        cname = _lang_text(chk, cm["name"][1], f"{where} name", langs) if "name" in cm else {}
+        if "name" not in cm:
+            chk.add(cnode, f"{where} has no name", fix="add name: {en: ..., nl: ...}")
+        cdesc = _lang_text(chk, cm["description"][1], f"{where} description", langs, required=False) if "description" in cm else {}
+        ccolor = _color(chk, cm.get("color", (None, None))[1], where)
+        ids = []
+        for node in (cm["codes"][1].value if "codes" in cm else []):
+            code = _load_code(chk, node, cid, langs, seen)
+            if code:
+                codes.append(code)
+                ids.append(code.id)
+        if not ids:
+            chk.add(cnode, f"{where} has no codes", fix="add at least one code under codes:")
+        categories.append(Category(cid, cname, cdesc, ccolor, tuple(ids)))
+    known = {c.id for c in codes}
+    for c in codes:
+        if c.parent and c.parent not in known:
+            chk.add(seen[c.id], f"code {c.id} names unknown parent '{c.parent}'", fix="use the id of another code")
+    if chk.problems:
+        raise InputError(problems=chk.problems)
+    canon = json.dumps(_plain(root), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(canon.encode("utf-8")).hexdigest()
+    version = str(top["version"][1].value) if "version" in top else "0"
+    return Codebook(cb_id, version, title, langs, tuple(categories), tuple(codes), digest, str(path), desc)
+
+
+def _load_code(chk: _Checker, node, cat_id: str, langs, seen: dict) -> Code | None:
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        chk.add(node, f"a code in category {cat_id} must be a mapping")
+        return None
+    _check_keys(chk, node, _CODE_KEYS, "a code")
+    m = _mapping(node)
+    cid = str(m["id"][1].value) if "id" in m else ""
+    if not _ID.match(cid):
+        chk.add(node, f"bad or missing code id '{cid}'", expected="lower-case letters, digits and _, e.g. sf_reciprocity")
+        return None
+    if cid in seen:
+        chk.add(node, f"duplicate code id '{cid}' (first on line {seen[cid].start_mark.line + 1})",
+                fix="give every code a unique id")
+        return None
+    seen[cid] = node
+    where = f"code {cid}"
+    for req in ("name", "definition"):
+        if req not in m:
+            chk.add(node, f"{where} has no {req}", fix=f"add {req}: {{en: ..., nl: ...}}")
+    name = _lang_text(chk, m["name"][1], f"{where} name", langs) if "name" in m else {}
+    definition = _lang_text(chk, m["definition"][1], f"{where} definition", langs) if "definition" in m else {}
+    parent = str(m["parent"][1].value) if "parent" in m else None
+    return Code(
+        cid, cat_id, name, definition,
+        include=_lang_list(chk, m.get("include", (None, None))[1], f"{where} include", langs),
+        exclude=_lang_list(chk, m.get("exclude", (None, None))[1], f"{where} exclude", langs),
+        examples=_lang_list(chk, m.get("examples", (None, None))[1], f"{where} examples", langs),
+        color=_color(chk, m.get("color", (None, None))[1], where),
+        parent=parent,
+    )
+
+
+def code_colors(cb: Codebook) -> dict[str, str]:
+    """A colour per code: its own, else its category's, else a neutral grey."""
+    cat_color = {c.id: c.color for c in cb.categories}
+    return {c.id: c.color or cat_color.get(c.category) or "#888888" for c in cb.codes}

@@ -1,0 +1,103 @@
+"""Speaker turns in plain text (.txt, .md, and the paragraphs of a .docx)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lccode.ingest.speakers import KNOWN_LABELS, TIMESTAMP_ONLY, match_label, parse_seconds
+from lccode.records import Turn
+
+
+def _lines(text: str):
+    pos = 0
+    for raw in text.split("\n"):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        yield pos, line
+        pos += len(raw) + 1
+
+
+def _accepted_labels(text: str) -> set[str]:
+    """Labels used as speakers: role words, stamped labels, or names that open at least two lines.
+
+    One "Note: ..." line must not become a speaker, so an unstamped name counts only when repeated.
+    """
+    counts, stamped = Counter(), set()
+    for _, line in _lines(text):
+        m = match_label(line)
+        if m:
+            counts[m[0].casefold()] += 1
+            if m[1] is not None:
+                stamped.add(m[0].casefold())
+    return {name for name, n in counts.items() if n >= 2 or name in KNOWN_LABELS or name in stamped}
+
+
+def _stamp_in_line(line: str):
+    m = TIMESTAMP_ONLY.match(line)
+    if not m:
+        return None, 0
+    stamp = m.group("ts1") or m.group("ts2") or m.group("ts3")
+    return parse_seconds(stamp), m.end()
+
+
+def parse_turns(text: str) -> list[Turn]:
+    labels = _accepted_labels(text)
+    turns: list[Turn] = []
+    speaker, t0, blocks, cues = None, None, [], []
+    block: list[int] | None = None
+
+    def close_block():
+        nonlocal block
+        if block and block[1] > block[0]:
+            blocks.append((block[0], block[1]))
+        block = None
+
+    def close_turn():
+        nonlocal blocks, cues
+        close_block()
+        if blocks:
+            turns.append(Turn(len(turns), speaker, blocks[0][0], blocks[-1][1], t0, None, tuple(blocks), tuple(cues)))
+        blocks, cues = [], []
+
+    for pos, line in _lines(text):
+        if not line.strip():
+            close_block()
+            continue
+        m = match_label(line)
+        offset = 0
+        if m and m[0].casefold() in labels:
+            close_turn()
+            speaker, t0, offset = m
+            if t0 is not None:
+                cues.append((pos + offset, pos + offset, t0, None))
+        else:
+            stamp, offset = _stamp_in_line(line)
+            if stamp is not None:
+                close_block()
+                cues.append((pos + offset, pos + offset, stamp, None))
+                if blocks == [] and block is None and t0 is None:
+                    t0 = stamp
+        content = line[offset:]
+        lead = len(content) - len(content.lstrip())
+        start, end = pos + offset + lead, pos + len(line.rstrip())
+        if end <= start:
+            continue
+        if block is None:
+            block = [start, end]
+        else:
+            block[1] = end
+    close_turn()
+    return _with_end_times(turns)
+
+
+def _with_end_times(turns: list[Turn]) -> list[Turn]:
+    """A turn's stamps say when it began; the next stamp says when it ended."""
+    out = []
+    for i, t in enumerate(turns):
+        nxt = next((u.t_start for u in turns[i + 1:] if u.t_start is not None), None)
+        cues = []
+        for j, (s, _e, ts, _te) in enumerate(t.cues):
+            te = t.cues[j + 1][2] if j + 1 < len(t.cues) else nxt
+            cues.append((s, t.cues[j + 1][0] if j + 1 < len(t.cues) else t.end_char, ts, te))
+        out.append(Turn(t.index, t.speaker, t.start_char, t.end_char, t.t_start, nxt if t.t_start is not None else None,
+                        t.blocks, tuple(cues)))
+    return out

@@ -1,0 +1,55 @@
+"""Speaker labels and timestamps as transcribers write them, and the roles behind them."""
+
+from __future__ import annotations
+
+import re
+
+# [00:12:31] (00:12) #00:12:31.200# 00:12:31 -- at the start of a turn, before or after the label.
+_TS = r"(?:\[(?P<ts1>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\]|\((?P<ts2>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\)|#(?P<ts3>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)#)"
+_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*(?: [A-ZÀ-ÖØ-Þ(][\w'’.\-()]*){0,3}"
+LINE_LABEL = re.compile(
+    rf"^(?P<pre>[ \t]*(?:{_TS}[ \t]*)?)"
+    rf"(?:\[(?P<bname>{_NAME})\]|(?P<cname>{_NAME})[ \t]*:)"
+    rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
+)
+TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TS}[ \t]*")
+
+_ROLE_WORDS = {
+    "interviewer": "interviewer", "i": "interviewer", "int": "interviewer", "interviewster": "interviewer",
+    "onderzoeker": "interviewer", "researcher": "interviewer", "q": "interviewer",
+    "respondent": "respondent", "r": "respondent", "geïnterviewde": "respondent", "interviewee": "respondent",
+    "a": "respondent", "b": "respondent",
+    "facilitator": "facilitator", "procesbegeleider": "facilitator", "begeleider": "facilitator",
+    "moderator": "facilitator", "f": "facilitator",
+}
+KNOWN_LABELS = set(_ROLE_WORDS)
+
+
+def default_role(speaker: str, kind: str = "interview") -> str:
+    """Role for a label the manifest does not map: role words first, else by transcript kind."""
+    word = speaker.strip().casefold()
+    if word in _ROLE_WORDS:
+        return _ROLE_WORDS[word]
+    if "facilitator" in word or "begeleider" in word:
+        return "facilitator"
+    return "participant" if kind == "meeting" else "respondent"
+
+
+def parse_seconds(stamp: str | None) -> float | None:
+    if not stamp:
+        return None
+    parts = stamp.replace(",", ".").split(":")
+    secs = 0.0
+    for p in parts:
+        secs = secs * 60 + float(p)
+    return secs
+
+
+def match_label(line: str):
+    """(label, seconds, content offset in line) when the line opens a speaker turn, else None."""
+    m = LINE_LABEL.match(line)
+    if not m:
+        return None
+    name = m.group("bname") or m.group("cname")
+    stamp = next((m.group(g) for g in ("ts1", "ts2", "ts3", "ts4", "ts5", "ts6") if m.group(g)), None)
+    return name, parse_seconds(stamp), m.end()

@@ -1,0 +1,134 @@
+"""WebVTT and SubRip subtitles: cues become timed spans, voices become speakers.
+
+Timing lines are not speech, so a subtitle transcript's text is its cue text: consecutive cues of one speaker
+form a turn (joined by spaces), turns are separated by a blank line and start with "Name: ".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lccode.errors import InputError
+from lccode.ingest.speakers import parse_seconds
+from lccode.records import Turn
+
+_VTT_TIME = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{1,2}:\d{2}\.\d{3})(?:\s+.*)?$")
+_SRT_TIME = re.compile(r"^\s*(\d{1,2}:\d{2}:\d{2},\d{3})\s+-->\s+(\d{1,2}:\d{2}:\d{2},\d{3})\s*$")
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_SRT_SPEAKER = re.compile(r"^(?:\[([^\]]{1,40})\]|([A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9 .'\-]{0,38}):)\s*")
+
+
+@dataclass
+class Cue:
+    line: int
+    start: float
+    end: float
+    speaker: str | None
+    text: str
+
+
+def _bad_cue(path, line, found, expected, fix):
+    raise InputError(f"malformed subtitle cue: {found}", file=path, line=line, expected=expected, fix=fix)
+
+
+def _blocks(lines: list[str]):
+    block, start = [], None
+    for i, line in enumerate(lines, 1):
+        if line.strip():
+            if not block:
+                start = i
+            block.append(line.rstrip("\r"))
+        elif block:
+            yield start, block
+            block = []
+    if block:
+        yield start, block
+
+
+def parse_vtt(text: str, path: Path) -> list[Cue]:
+    lines = text.split("\n")
+    if not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
+        raise InputError("a WebVTT file must start with the line 'WEBVTT'", file=path, line=1,
+                         expected="WEBVTT", fix="add 'WEBVTT' and a blank line at the top, or save the file as .srt if it is SubRip")
+    cues, speaker = [], None
+    for start_line, block in list(_blocks(lines))[1:]:
+        if block[0].startswith(("NOTE", "STYLE", "REGION")):
+            continue
+        idx = next((i for i, l in enumerate(block[:2]) if "-->" in l), None)
+        if idx is None:
+            _bad_cue(path, start_line, f"no timing line in '{block[0][:60]}'", "a line like 00:01:02.500 --> 00:01:07.900",
+                     "add the timing line or remove the stray text")
+        m = _VTT_TIME.match(block[idx])
+        if not m:
+            _bad_cue(path, start_line + idx, f"'{block[idx].strip()}'", "hh:mm:ss.mmm --> hh:mm:ss.mmm (dot before milliseconds)",
+                     "correct the timestamps of this cue")
+        t0, t1 = parse_seconds(m.group(1)), parse_seconds(m.group(2))
+        if t1 < t0:
+            _bad_cue(path, start_line + idx, "cue ends before it starts", "end time after start time", "correct the timestamps")
+        raw = " ".join(block[idx + 1:])
+        voice = _VOICE.search(raw)
+        if voice:
+            speaker = voice.group(1).strip()
+        body = " ".join(_TAG.sub("", raw).split())
+        if body:
+            cues.append(Cue(start_line, t0, t1, speaker, body))
+    return cues
+
+
+def parse_srt(text: str, path: Path) -> list[Cue]:
+    cues, speaker = [], None
+    for start_line, block in _blocks(text.split("\n")):
+        lines = block[1:] if block[0].strip().isdigit() else block
+        if not lines:
+            _bad_cue(path, start_line, "a cue number with nothing after it", "a timing line and text", "remove the empty cue")
+        m = _SRT_TIME.match(lines[0])
+        if not m:
+            _bad_cue(path, start_line + (len(block) - len(lines)), f"'{lines[0].strip()[:60]}'",
+                     "a timing line like 00:01:02,500 --> 00:01:07,900 (comma before milliseconds)",
+                     "correct the timing line; every cue is: number, timing line, text, blank line")
+        t0, t1 = parse_seconds(m.group(1)), parse_seconds(m.group(2))
+        if t1 < t0:
+            _bad_cue(path, start_line, "cue ends before it starts", "end time after start time", "correct the timestamps")
+        body = " ".join(_TAG.sub("", " ".join(lines[1:])).split())
+        sm = _SRT_SPEAKER.match(body)
+        if sm:
+            speaker = (sm.group(1) or sm.group(2)).strip().title()
+            body = body[sm.end():]
+        if body:
+            cues.append(Cue(start_line, t0, t1, speaker, body))
+    if not cues:
+        raise InputError("no subtitle cues found", file=path, expected="numbered SubRip cues with timing lines",
+                         fix="check that this is an .srt export")
+    return cues
+
+
+def cues_to_transcript(cues: list[Cue]) -> tuple[str, list[Turn]]:
+    parts: list[str] = []
+    turns: list[Turn] = []
+    pos = 0
+    i = 0
+    while i < len(cues):
+        speaker = cues[i].speaker
+        if parts:
+            parts.append("\n\n")
+            pos += 2
+        if speaker:
+            label = f"{speaker}: "
+            parts.append(label)
+            pos += len(label)
+        start, timed = pos, []
+        j = i
+        while j < len(cues) and cues[j].speaker == speaker:
+            if j > i:
+                parts.append(" ")
+                pos += 1
+            parts.append(cues[j].text)
+            timed.append((pos, pos + len(cues[j].text), cues[j].start, cues[j].end))
+            pos += len(cues[j].text)
+            j += 1
+        turns.append(Turn(len(turns), speaker, start, pos, cues[i].start, cues[j - 1].end, ((start, pos),), tuple(timed)))
+        i = j
+    return "".join(parts), turns

@@ -1,0 +1,80 @@
+"""Typed records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LEVELS = ("ecosystem", "fieldlab", "micro")
+KINDS = ("interview", "meeting")
+LANGUAGES = ("nl", "en")
+ROLES = ("interviewer", "respondent", "facilitator", "participant")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A speaker turn: `text[start_char:end_char]` of the transcript is its spoken content (no label, no stamp)."""
+
+    index: int
+    speaker: str | None
+    start_char: int
+    end_char: int
+    t_start: float | None = None
+    t_end: float | None = None
+    # Spans inside the turn that segments never cross (paragraphs); the whole turn when empty.
+    blocks: tuple[tuple[int, int], ...] = ()
+    # Timed spans (subtitle cues, stamped paragraphs): (start_char, end_char, t_start, t_end).
+    cues: tuple[tuple[int, int, float | None, float | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class TranscriptMeta:
+    id: str
+    community: str = "unknown"
+    level: str | None = None
+    kind: str = "interview"
+    date: str | None = None
+    language: str = "auto"
+    roles: tuple[tuple[str, str], ...] = ()
+
+    def role_of(self, speaker: str | None) -> str | None:
+        from lccode.ingest.speakers import default_role
+
+        if speaker is None:
+            return None
+        for name, role in self.roles:
+            if name.casefold() == speaker.casefold():
+                return role
+        return default_role(speaker, self.kind)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A transcript as read: `text` is exactly the decoded file content offsets refer to."""
+
+    meta: TranscriptMeta
+    text: str
+    turns: tuple[Turn, ...]
+    source_path: str
+    source_format: str
+    content_hash: str
+    # A pre-segmented source (.jsonl/.csv) keeps its own segmentation.
+    presegmented: bool = False
+
+
+@dataclass(frozen=True)
+class Segment:
+    transcript_id: str
+    index: int
+    start_char: int
+    end_char: int
+    text: str
+    speaker: str | None = None
+    role: str | None = None
+    turn_index: int | None = None
+    lang: str | None = None
+    t_start: float | None = None
+    t_end: float | None = None
+    key: str = ""
+    context_before: str | None = None
+    context_after: str | None = None
+    codes: tuple[str, ...] = field(default=())

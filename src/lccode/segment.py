@@ -1,0 +1,134 @@
+"""Transcripts to segments with spaCy, keeping exact character offsets into the transcript text.
+
+Speaker turns and paragraphs are hard boundaries; labels and timestamps are never inside a segment;
+segments made only of hesitations ("eh...", "uhm", "ja") are dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, replace
+
+from lccode.records import Segment, Transcript
+
+log = logging.getLogger(__name__)
+
+UNITS = ("sentence", "turn")
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+FILLERS = {
+    "eh", "ehm", "euh", "uh", "uhm", "um", "umm", "hm", "hmm", "mm", "mhm", "mmm", "ah", "oh", "oké", "ok", "okay",
+    "nou", "ja", "jaja", "nee", "yes", "yeah", "yep", "no", "right", "so", "dus", "well", "tja", "hè", "he", "zo",
+}
+
+
+def is_filler(text: str) -> bool:
+    words = _WORD.findall(text.casefold())
+    return all(w in FILLERS for w in words)
+
+
+def segment_key(transcript_id: str, text: str, seen: dict[str, int]) -> str:
+    """A key that survives re-segmentation of an edited transcript for every unchanged segment."""
+    digest = hashlib.sha1(" ".join(text.split()).encode("utf-8")).hexdigest()[:10]
+    n = seen.get(digest, 0)
+    seen[digest] = n + 1
+    return f"{transcript_id}#{digest}" + (f"~{n}" if n else "")
+
+
+@dataclass
+class Segmenter:
+    unit: str = "sentence"
+    context: int = 0
+    batch_size: int = 256
+    spacy_models: dict | None = None  # e.g. {"nl": "nl_core_news_sm"}; default: blank + sentencizer
+
+    def __post_init__(self):
+        if self.unit not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}, not {self.unit!r}")
+        if self.context < 0:
+            raise ValueError("context must be >= 0 neighbouring segments")
+        self._nlp = {}
+
+    def nlp(self, lang: str):
+        if lang not in self._nlp:
+            import spacy
+
+            name = (self.spacy_models or {}).get(lang)
+            if name:
+                self._nlp[lang] = spacy.load(name, exclude=["ner", "lemmatizer"])
+            else:
+                nlp = spacy.blank(lang)
+                nlp.add_pipe("sentencizer")
+                self._nlp[lang] = nlp
+        return self._nlp[lang]
+
+    def turn_languages(self, tr: Transcript) -> list[str]:
+        from lccode.language import detect
+
+        if tr.meta.language in ("nl", "en"):
+            return [tr.meta.language] * len(tr.turns)
+        overall = detect(tr.text[:5000])
+        return [detect(tr.text[t.start_char:t.end_char], default=overall) for t in tr.turns]
+
+    def segment(self, tr: Transcript) -> list[Segment]:
+        return self.segment_many([tr])[0]
+
+    def segment_many(self, transcripts: list[Transcript]) -> list[list[Segment]]:
+        # Spans to split, grouped by language so each spaCy pipeline runs over one batched stream.
+        jobs: dict[str, list[tuple[int, int, int, int]]] = {}
+        results: list[list[tuple]] = [[] for _ in transcripts]
+        for ti, tr in enumerate(transcripts):
+            langs = self.turn_languages(tr)
+            for turn, lang in zip(tr.turns, langs):
+                blocks = turn.blocks or ((turn.start_char, turn.end_char),)
+                if tr.presegmented or self.unit == "turn":
+                    spans = [(turn.start_char, turn.end_char)] if self.unit == "turn" else list(blocks)
+                    results[ti].extend((s, e, turn, lang) for s, e in spans)
+                else:
+                    jobs.setdefault(lang, []).extend((ti, turn.index, s, e) for s, e in blocks)
+        for lang, spans in jobs.items():
+            texts = (transcripts[ti].text[s:e] for ti, _, s, e in spans)
+            for (ti, turn_index, s, _e), doc in zip(spans, self.nlp(lang).pipe(texts, batch_size=self.batch_size)):
+                turn = transcripts[ti].turns[turn_index]
+                for sent in doc.sents:
+                    results[ti].append((s + sent.start_char, s + sent.end_char, turn, lang))
+        return [self._records(tr, sorted(res, key=lambda r: r[0])) for tr, res in zip(transcripts, results)]
+
+    def _records(self, tr: Transcript, spans: list[tuple]) -> list[Segment]:
+        out: list[Segment] = []
+        seen: dict[str, int] = {}
+        for start, end, turn, lang in spans:
+            text = tr.text[start:end]
+            stripped = text.strip()
+            if not stripped or is_filler(stripped):
+                continue
+            start += len(text) - len(text.lstrip())
+            end = start + len(stripped)
+            t0, t1 = _times(turn, start, end)
+            out.append(Segment(
+                tr.meta.id, len(out), start, end, stripped, turn.speaker, tr.meta.role_of(turn.speaker),
+                turn.index, lang, t0, t1, segment_key(tr.meta.id, stripped, seen),
+            ))
+        if self.context:
+            out = with_context(out, self.context)
+        log.debug("segmented %s into %d segments", tr.meta.id, len(out))
+        return out
+
+
+def with_context(segments: list[Segment], n: int) -> list[Segment]:
+    out = []
+    for i, s in enumerate(segments):
+        before = " ".join(x.text for x in segments[max(0, i - n):i]) or None
+        after = " ".join(x.text for x in segments[i + 1:i + 1 + n]) or None
+        out.append(replace(s, context_before=before, context_after=after))
+    return out
+
+
+def _times(turn, start: int, end: int) -> tuple[float | None, float | None]:
+    """Time of the cue holding the segment's start, and the end of the cue holding its end."""
+    if not turn.cues:
+        return turn.t_start, turn.t_end
+    t0 = next((c[2] for c in reversed(turn.cues) if c[0] <= start), turn.cues[0][2])
+    t1 = next((c[3] for c in turn.cues if c[1] >= end), turn.cues[-1][3])
+    return t0, t1

@@ -1,0 +1,48 @@
+"""`lccode add`: ingest and segment files into a workspace, all-or-nothing per call."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lccode.records import TranscriptMeta
+from lccode.workspace import AddResult, Workspace
+
+log = logging.getLogger(__name__)
+
+
+def add_paths(ws: Workspace, paths: list[Path], overrides: dict | None = None, progress=None) -> list[AddResult]:
+    """Read and segment every file first, then store each in its own transaction.
+
+    A bad file stops the call before anything is written, so the workspace never holds half an import.
+    """
+    from dataclasses import replace
+
+    from lccode.ingest import discover, read_transcript
+
+    found = discover(paths)
+    transcripts = []
+    for path, meta in found:
+        meta = meta or TranscriptMeta(id=path.stem)
+        if overrides:
+            meta = replace(meta, **{k: v for k, v in overrides.items() if v is not None})
+        transcripts.append(read_transcript(path, meta))
+    ids = {}
+    for tr in transcripts:
+        if tr.meta.id in ids:
+            from lccode.errors import InputError
+
+            raise InputError(f"two files give transcript id '{tr.meta.id}' ({ids[tr.meta.id]} and {tr.source_path})",
+                             file=tr.source_path, fix="give them distinct ids in the manifest")
+        ids[tr.meta.id] = tr.source_path
+    todo = [tr for tr in transcripts if ws.known_hash(tr.meta.id) != tr.content_hash]
+    segmenter = ws.segmenter()
+    segmented = dict(zip((t.meta.id for t in todo), segmenter.segment_many(todo))) if todo else {}
+    results = []
+    for tr in transcripts:
+        results.append(ws.add_transcript(tr, segmented.get(tr.meta.id, [])))
+        if progress:
+            progress(tr)
+    log.info("added %d, updated %d, unchanged %d transcripts", *(sum(r.status == s for r in results)
+                                                                  for s in ("added", "updated", "unchanged")))
+    return results
