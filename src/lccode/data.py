@@ -1,0 +1,90 @@
+"""Labelled examples: gold JSONL files and reviewed workspace segments, checked against the codebook."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from lccode.errors import InputError, Problem
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "training_data"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    codes: tuple[str, ...]
+    lang: str | None = None
+    id: str | None = None
+    community: str | None = None
+    level: str | None = None
+    speaker: str | None = None
+
+
+def load_jsonl(path: str | Path, code_ids: list[str]) -> list[Example]:
+    """One object per line with `text` and `codes`; unknown codes and bad lines are reported all at once."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path, expected="a JSONL file of labelled segments", fix="check the path")
+    known, problems, out = set(code_ids), [], []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(f"not valid JSON ({exc.msg})", path, n, None,
+                                    '{"text": "...", "codes": ["code_id", ...]}', "correct or remove the line"))
+            continue
+        text, codes = obj.get("text"), obj.get("codes", [])
+        if not isinstance(text, str) or not text.strip():
+            problems.append(Problem("no text", path, n, "text", "a non-empty string", "add the segment text"))
+            continue
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            problems.append(Problem("codes must be a list of code ids", path, n, "codes", '["sf_reciprocity"]'))
+            continue
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            problems.append(Problem(f"unknown code(s) {unknown}", path, n, "codes", "ids from the codebook",
+                                    "correct the id, or use the codebook these labels belong to"))
+            continue
+        out.append(Example(text, tuple(dict.fromkeys(codes)), obj.get("lang"), obj.get("id"), obj.get("community"),
+                           obj.get("level"), obj.get("speaker")))
+    if problems:
+        raise InputError(problems=problems[:50])
+    if not out:
+        raise InputError("no labelled segments", file=path, expected="lines with text and codes")
+    return out
+
+
+def data_hash(examples: list[Example]) -> str:
+    h = hashlib.sha256()
+    for ex in sorted(examples, key=lambda e: (e.text, e.codes)):
+        h.update(json.dumps([ex.text, list(ex.codes)], ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def label_matrix(examples: list[Example], code_ids: list[str]):
+    import numpy as np
+
+    index = {c: i for i, c in enumerate(code_ids)}
+    y = np.zeros((len(examples), len(code_ids)), dtype=np.float32)
+    for r, ex in enumerate(examples):
+        for c in ex.codes:
+            y[r, index[c]] = 1.0
+    return y
+
+
+def workspace_examples(ws, analyst: str | None = None) -> tuple[list[Example], list[int]]:
+    """Reviewed segments as examples: each segment's final human codes (see review.decisions)."""
+    from lccode.review.decisions import final_decisions
+
+    out, ids = [], []
+    for d in final_decisions(ws, analyst=analyst):
+        if d.status != "coded":
+            continue
+        out.append(Example(d.text, tuple(d.codes), d.lang, d.segment_key, d.community, d.level, d.role))
+        ids.extend(d.decision_ids)
+    return out, ids

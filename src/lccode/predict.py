@@ -1,0 +1,123 @@
+"""Coding with a trained model: length-sorted batches under inference_mode, probabilities per code."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def batch_logits(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
+                 prefix: str = "query: ", progress=None) -> np.ndarray:
+    """Raw logits for texts; sorted by length so each batch pads little, returned in input order."""
+    import torch
+
+    from lccode.device import autocast
+
+    out = np.zeros((len(texts), model.head.out_features), dtype=np.float32)
+    if not texts:
+        return out
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    model.eval()
+    with torch.inference_mode(), autocast(placement):
+        for start in range(0, len(texts), batch_size):
+            idx = order[start:start + batch_size]
+            enc = tokenizer([prefix + texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
+                            return_tensors="pt")
+            logits = model(enc["input_ids"].to(placement.device), enc["attention_mask"].to(placement.device))
+            out[idx] = logits.float().cpu().numpy()
+            if progress:
+                progress(len(idx))
+    return out
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class Coder:
+    """A loaded model ready to code texts: probabilities are calibrated, decisions use per-code thresholds."""
+
+    model: object
+    tokenizer: object
+    meta: dict
+    placement: object
+
+    @classmethod
+    def load(cls, folder: str | Path, codebook=None, device: str = "auto", precision: str = "auto") -> "Coder":
+        from lccode.device import resolve_device, set_threads
+        from lccode.modeling import load_model
+
+        set_threads()
+        placement = resolve_device(device, precision)
+        model, tokenizer, meta = load_model(folder, codebook)
+        model.to(placement.device)
+        return cls(model, tokenizer, meta, placement)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.meta["labels"]
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        return np.array([self.meta["thresholds"][c] for c in self.labels], dtype=np.float32)
+
+    def probabilities(self, texts: list[str], batch_size: int = 64, progress=None) -> np.ndarray:
+        logits = batch_logits(self.model, self.tokenizer, texts, self.placement, batch_size,
+                              self.meta.get("max_length", 128), self.meta.get("input_prefix", "query: "), progress)
+        return sigmoid(logits / float(self.meta.get("temperature", 1.0)))
+
+    def decide(self, probs: np.ndarray) -> np.ndarray:
+        return (probs >= self.thresholds).astype(np.float32)
+
+
+def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: int = 64, redo: bool = False,
+                   progress=None) -> dict:
+    """Code every segment this model has not coded yet; store probabilities and decisions, one run record."""
+    import json
+
+    from lccode.workspace import now
+
+    cb = ws.codebook()
+    coder = Coder.load(model_dir, cb, device)
+    model_id = coder.meta["model_id"]
+    if redo:
+        segs = ws.segments()
+    else:
+        segs = ws.segments("s.key NOT IN (SELECT segment_key FROM predictions WHERE model_id=?)", (model_id,))
+    m = coder.meta
+    run = ws.start_run("code", model_id, m["weights_sha256"], cb.ref, {
+        "device": coder.placement.describe(), "model_dir": str(Path(model_dir).resolve()), "model_name": m["name"],
+        "thresholds": m["thresholds"], "base_model": m.get("base_model"), "model_lccode_version": m.get("lccode_version"),
+        "dev_metrics": {k: v for k, v in (m.get("dev_metrics") or {}).items() if k != "per_code"},
+        "trained_at": m.get("trained_at"), "decisions_used": m.get("decisions_used", 0)})
+    t0 = time.perf_counter()
+    done = 0
+    chunk = 512  # stored per chunk, so an interruption keeps what was coded
+    try:
+        for start in range(0, len(segs), chunk):
+            part = segs[start:start + chunk]
+            probs = coder.probabilities([s.text for s in part], batch_size, progress)
+            decisions = coder.decide(probs)
+            stamp = now()
+            rows = [(s.key, model_id, run, json.dumps({c: round(float(p), 5) for c, p in zip(coder.labels, pr)}),
+                     json.dumps([c for c, d in zip(coder.labels, dec) if d]), stamp)
+                    for s, pr, dec in zip(part, probs, decisions)]
+            with ws.transaction() as c:
+                c.executemany("INSERT OR REPLACE INTO predictions VALUES(?,?,?,?,?,?)", rows)
+            done += len(part)
+    except BaseException:
+        ws.finish_run(run, "interrupted")
+        raise
+    seconds = time.perf_counter() - t0
+    stats = {"segments": done, "seconds": round(seconds, 2), "segments_per_s": round(done / seconds, 1) if seconds else None,
+             "device": coder.placement.describe(), "model_id": model_id, "skipped": len(ws.segments()) - done if not redo else 0}
+    params = json.loads(ws.conn.execute("SELECT params FROM runs WHERE id=?", (run,)).fetchone()[0])
+    ws.finish_run(run, "done", params | {"stats": stats})
+    return stats

@@ -1,0 +1,57 @@
+"""Training options, validated when they are made."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class TrainConfig:
+    base_model: str | None = None          # HF id or folder; None = the provisioned multilingual-e5-small
+    name: str = "lc-default"
+    epochs: int = 10
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    head_learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_length: int = 128
+    dropout: float = 0.1
+    patience: int = 3
+    freeze_word_embeddings: bool | None = None  # None = frozen on the CPU, trained on a GPU
+    # Top encoder layers to fine-tune; the rest are frozen and their outputs cached once.
+    # None = 4 on the CPU (an epoch then costs about a third of full fine-tuning), all on a GPU.
+    trainable_layers: int | None = None
+    class_weighting: bool = True
+    dev_fraction: float = 0.2
+    seed: int = 13
+    device: str = "auto"
+    precision: str = "auto"
+    input_prefix: str = "query: "
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        problems = []
+        if self.epochs < 1:
+            problems.append(f"epochs must be at least 1 (got {self.epochs})")
+        if not 1 <= self.batch_size <= 1024:
+            problems.append(f"batch_size must be between 1 and 1024 (got {self.batch_size})")
+        if not 0 < self.learning_rate < 1 or not 0 < self.head_learning_rate < 1:
+            problems.append("learning rates must be between 0 and 1, e.g. 5e-5")
+        if not 0 <= self.warmup_ratio < 1:
+            problems.append(f"warmup_ratio must be in [0, 1) (got {self.warmup_ratio})")
+        if not 8 <= self.max_length <= 512:
+            problems.append(f"max_length must be between 8 and 512 tokens (got {self.max_length})")
+        if not 0 < self.dev_fraction < 0.5:
+            problems.append(f"dev_fraction must be between 0 and 0.5 (got {self.dev_fraction})")
+        if self.trainable_layers is not None and self.trainable_layers < 0:
+            problems.append("trainable_layers must be >= 0 (0 trains only the head)")
+        if self.patience < 1:
+            problems.append("patience must be at least 1 epoch")
+        if problems:
+            from lccode.errors import LccodeError
+
+            raise LccodeError("; ".join(problems), fix="change the training options")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
