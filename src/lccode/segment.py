@@ -1,7 +1,13 @@
 """Transcripts to segments with spaCy, keeping exact character offsets into the transcript text.
 
 Speaker turns and paragraphs are hard boundaries; labels and timestamps are never inside a segment;
-segments made only of hesitations ("eh...", "uhm", "ja") are dropped.
+segments made only of hesitations ("eh...", "uhm", "ja") and stage directions ("(lacht)", "[inaudible]") are
+dropped. With unit "turn" a segment is a speaker turn, split only where a timestamp stands inside it.
+
+Sentences: an ellipsis ("eh... dat") is a hesitation, not a sentence end. Repairs to spaCy's rule-based
+sentencizer (see `_sentence_spans`): an opening bracket or quote goes with the sentence it opens; a full stop
+followed by a lower-case word or a number is an abbreviation ("approx. 20", "1 jan. 2024"), not a sentence end,
+while a Dutch word spaCy takes for an abbreviation ("dat.", "bel.") before a capital does end the sentence.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from lccode.records import Segment, Transcript
 
@@ -20,11 +27,15 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 FILLERS = {
     "eh", "ehm", "euh", "uh", "uhm", "um", "umm", "hm", "hmm", "mm", "mhm", "mmm", "ah", "oh", "oké", "ok", "okay",
     "nou", "ja", "jaja", "nee", "yes", "yeah", "yep", "no", "right", "so", "dus", "well", "tja", "hè", "he", "zo",
+    "huh", "uhh", "ehh", "ahh", "aha", "hmhm", "ahum",
 }
+# A stage direction is a short bracketed note: "(lacht)", "(both laugh)", "[inaudible]", "[onverstaanbaar 00:12]".
+_STAGE = re.compile(r"\((?:[^()\s]+\s*){1,3}\)|\[(?:[^\[\]\s]+\s*){1,3}\]")
 
 
 def is_filler(text: str) -> bool:
-    words = _WORD.findall(text.casefold())
+    """True for text with nothing to code: only hesitations, backchannels and stage directions."""
+    words = _WORD.findall(_STAGE.sub(" ", text).casefold())
     return all(w in FILLERS for w in words)
 
 
@@ -52,15 +63,7 @@ class Segmenter:
 
     def nlp(self, lang: str):
         if lang not in self._nlp:
-            import spacy
-
-            name = (self.spacy_models or {}).get(lang)
-            if name:
-                self._nlp[lang] = spacy.load(name, exclude=["ner", "lemmatizer"])
-            else:
-                nlp = spacy.blank(lang)
-                nlp.add_pipe("sentencizer")
-                self._nlp[lang] = nlp
+            self._nlp[lang] = _pipeline(lang, (self.spacy_models or {}).get(lang))
         return self._nlp[lang]
 
     def turn_languages(self, tr: Transcript) -> list[str]:
@@ -83,7 +86,7 @@ class Segmenter:
             for turn, lang in zip(tr.turns, langs):
                 blocks = turn.blocks or ((turn.start_char, turn.end_char),)
                 if tr.presegmented or self.unit == "turn":
-                    spans = [(turn.start_char, turn.end_char)] if self.unit == "turn" else list(blocks)
+                    spans = _turn_spans(tr.text, blocks) if self.unit == "turn" else list(blocks)
                     results[ti].extend((s, e, turn, lang) for s, e in spans)
                 else:
                     jobs.setdefault(lang, []).extend((ti, turn.index, s, e) for s, e in blocks)
@@ -91,8 +94,8 @@ class Segmenter:
             texts = (transcripts[ti].text[s:e] for ti, _, s, e in spans)
             for (ti, turn_index, s, _e), doc in zip(spans, self.nlp(lang).pipe(texts, batch_size=self.batch_size)):
                 turn = transcripts[ti].turns[turn_index]
-                for sent in doc.sents:
-                    results[ti].append((s + sent.start_char, s + sent.end_char, turn, lang))
+                for a, b in _sentence_spans(doc):
+                    results[ti].append((s + a, s + b, turn, lang))
         return [self._records(tr, sorted(res, key=lambda r: r[0])) for tr, res in zip(transcripts, results)]
 
     def _records(self, tr: Transcript, spans: list[tuple]) -> list[Segment]:
@@ -114,6 +117,67 @@ class Segmenter:
             out = with_context(out, self.context)
         log.debug("segmented %s into %d segments", tr.meta.id, len(out))
         return out
+
+
+def _turn_spans(text: str, blocks) -> list[tuple[int, int]]:
+    """A turn's paragraphs joined into one span, split only where a timestamp sits between them."""
+    spans = [list(blocks[0])]
+    for s, e in blocks[1:]:
+        if text[spans[-1][1]:s].strip():
+            spans.append([s, e])
+        else:
+            spans[-1][1] = e
+    return [(s, e) for s, e in spans]
+
+
+@lru_cache(maxsize=8)
+def _pipeline(lang: str, name: str | None):
+    """One spaCy pipeline per language and process: building even a blank Dutch one takes most of a second."""
+    import spacy
+
+    if name:
+        return spacy.load(name, exclude=["ner", "lemmatizer"])
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+_OPENERS = set("([{\"'“‘«„‹")
+# spaCy's Dutch tokenizer keeps "dat." "bel." "me." "enz." as abbreviations, so "Zo ging dat. Ik ..." would not
+# split. A one-word abbreviation before a capital ends the sentence, except for these, which precede names.
+_NAME_ABBREVIATIONS = {
+    "dhr", "mevr", "mw", "mej", "dr", "drs", "ir", "ing", "prof", "mr", "mrs", "ms", "st", "jhr", "mgr", "gen", "gov",
+    "sen", "rep", "rev", "jr", "sr", "bijv", "bv", "vgl", "zgn", "ca", "nr", "blz", "resp", "evt", "vs",
+}
+
+
+def _is_sentence_start(doc, i: int, sentencizer_says: bool) -> bool:
+    prev, first = doc[i - 1].text, doc[i].text[:1]
+    if not prev.endswith(".") or prev.endswith(".."):
+        return sentencizer_says
+    if first.islower() or first.isdigit():
+        return False  # "approx. 20 minutes", "1 jan. 2024": an abbreviation, not a sentence end
+    stem = prev[:-1]
+    if (first.isupper() and len(stem) > 1 and stem.isalpha() and stem.casefold() not in _NAME_ABBREVIATIONS):
+        return True
+    return sentencizer_says
+
+
+def _sentence_spans(doc) -> list[tuple[int, int]]:
+    """Character spans of the doc's sentences, with the repairs described in the module docstring."""
+    said = {sent.start for sent in doc.sents}
+    fixed = [0]
+    for i in range(1, len(doc)):
+        if not _is_sentence_start(doc, i, i in said):
+            continue
+        # An opener the sentencizer left at the end ("wel. (lacht)"): attached to the next word, spaced before.
+        while (i - 1 > fixed[-1] and doc[i - 1].text in _OPENERS and not doc[i - 1].whitespace_
+               and doc[i - 2].whitespace_):
+            i -= 1
+        if i > fixed[-1]:
+            fixed.append(i)
+    bounds = fixed + [len(doc)]
+    return [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text)) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 def with_context(segments: list[Segment], n: int) -> list[Segment]:

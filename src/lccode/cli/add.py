@@ -24,11 +24,14 @@ def register(app: typer.Typer):
         from lccode.workspace.add import add_paths
 
         if level and level not in LEVELS:
-            raise InputError(f"unknown level '{level}'", field="--level", expected=" | ".join(LEVELS))
+            raise InputError(f"unknown level '{level}' for --level", field="--level", expected=" | ".join(LEVELS),
+                             fix="use --level ecosystem, fieldlab or micro")
         if kind and kind not in KINDS:
-            raise InputError(f"unknown kind '{kind}'", field="--kind", expected=" | ".join(KINDS))
+            raise InputError(f"unknown kind '{kind}' for --kind", field="--kind", expected=" | ".join(KINDS),
+                             fix="use --kind interview or --kind meeting")
         if language and language not in ("nl", "en", "auto"):
-            raise InputError(f"unknown language '{language}'", field="--language", expected="nl | en | auto")
+            raise InputError(f"unknown language '{language}' for --language", field="--language",
+                             expected="nl | en | auto", fix="use --language auto to detect it per speaker turn")
         ws = open_workspace(workspace)
         prog, task = progress_bar("Storing transcripts", None)
         with prog:

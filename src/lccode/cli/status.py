@@ -21,6 +21,10 @@ def register(app: typer.Typer):
                             "transcript; they are kept and still used for training.")
         for col, counts in st["by"].items():
             table(f"By {col}", [col, "transcripts", "segments"], [[k, *v] for k, v in counts.items()])
+        if st["segment_lang"]:
+            # Transcripts set to 'auto' are detected per turn, so the segments' languages say more than the manifest.
+            table("Segments by detected language", ["detected language", "segments"],
+                  [[k, v] for k, v in st["segment_lang"].items()])
 
     @app.command("segments")
     def segments_cmd(workspace: Path = WorkspaceOpt, transcript: str = typer.Option(None, help="Only this transcript."),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 from lccode.errors import InputError
 from lccode.records import Transcript, TranscriptMeta
+
+log = logging.getLogger(__name__)
 
 FORMATS = {".txt": "text", ".md": "text", ".docx": "docx", ".vtt": "vtt", ".srt": "srt", ".jsonl": "jsonl", ".csv": "csv"}
 
@@ -44,8 +47,12 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None) -> Tra
 
 
 def discover(paths: list[Path]) -> list[tuple[Path, TranscriptMeta | None]]:
-    """Transcript files under the given files/folders, each with its manifest metadata if a manifest is beside it."""
-    from lccode.ingest.manifest import MANIFEST_NAMES, find_manifest, load_manifest
+    """Transcript files under the given files/folders, each with its manifest metadata if a manifest is beside it.
+
+    A folder with a manifest gives exactly the files the manifest lists (others are named in a warning); a folder
+    without one gives every file of a known format except README files.
+    """
+    from lccode.ingest.manifest import find_manifest, load_manifest
 
     found: list[tuple[Path, TranscriptMeta | None]] = []
     for p in paths:
@@ -58,9 +65,22 @@ def discover(paths: list[Path]) -> list[tuple[Path, TranscriptMeta | None]]:
         if p.is_dir():
             if metas:
                 found.extend((folder / f, m) for f, m in metas.items())
+                listed = {(folder / f).resolve() for f in metas}
+                skipped = [f.name for f in sorted(folder.iterdir()) if _candidate(f) and f.resolve() not in listed]
+                if skipped:
+                    # A folder with a manifest is read as the manifest says; say what that leaves out.
+                    log.warning("%s does not list %d file(s) in %s, so they are not added: %s", manifest.name,
+                                len(skipped), folder, ", ".join(skipped))
             else:
-                found.extend((f, None) for f in sorted(folder.iterdir())
-                             if f.suffix.lower() in FORMATS and f.name not in MANIFEST_NAMES)
+                found.extend((f, None) for f in sorted(folder.iterdir()) if _candidate(f))
         else:
             found.append((p, metas.get(p.name)))
     return found
+
+
+def _candidate(f: Path) -> bool:
+    """A file in a folder that may be a transcript; a manifest or a README beside the transcripts is not."""
+    from lccode.ingest.manifest import MANIFEST_NAMES
+
+    return (f.is_file() and f.suffix.lower() in FORMATS and f.name not in MANIFEST_NAMES
+            and not f.name.casefold().startswith("readme"))

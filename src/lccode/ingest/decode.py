@@ -1,4 +1,5 @@
-"""Bytes to text: UTF-8, UTF-8 with BOM, then cp1252 with a warning; binaries refused."""
+"""Bytes to text: UTF-8, UTF-8 with BOM, UTF-16 with BOM (Notepad's "Unicode"), then cp1252 with a warning;
+binaries refused."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ def decode_bytes(data: bytes, path: Path) -> str:
     if not data.strip():
         raise InputError("the file is empty", file=path, expected="a transcript with text",
                          fix="check that the export from your transcription tool finished, or remove the file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 has NUL bytes, so test it before the binary check
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data[:4096]:
         raise InputError("this looks like a binary file, not text", file=path,
                          expected="a UTF-8 text transcript (.txt, .md, .vtt, .srt, .jsonl, .csv) or a Word .docx",

@@ -50,13 +50,28 @@ def _rows(path: Path) -> list[tuple[int, dict]]:
         return [(n, row) for n, row in enumerate(reader, 2)]
     import yaml
 
-    root = yaml.compose(text)
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=path,
+                         line=mark.line + 1 if mark else None, expected="transcripts: [{file: ..., community: ...}]",
+                         fix="correct the YAML syntax at that line") from None
     items = None
     if root is not None and root.tag.endswith(":map"):
         items = next((v for k, v in root.value if k.value == "transcripts"), None)
     if items is None or not items.tag.endswith(":seq"):
         raise InputError("a YAML manifest needs a 'transcripts:' list", file=path, expected="transcripts: [{file: ..., community: ...}]")
     data = yaml.safe_load(text)["transcripts"]
+    for node, row in zip(items.value, data):
+        if not isinstance(row, dict):
+            raise InputError("each entry under 'transcripts:' must be a mapping of fields", file=path,
+                             line=node.start_mark.line + 1, expected=f"fields from {', '.join(FIELDS)}",
+                             fix="write the entry as '- file: name.txt' with the other fields indented below it")
+        unknown = [str(k) for k in row if k not in FIELDS]
+        if unknown:
+            raise InputError(f"unknown field(s) {unknown}", file=path, line=node.start_mark.line + 1,
+                             expected=f"fields from {', '.join(FIELDS)}", fix="rename or remove those fields")
     return [(node.start_mark.line + 1, row) for node, row in zip(items.value, data)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from lccode.ingest.speakers import KNOWN_LABELS, TIMESTAMP_ONLY, match_label, parse_seconds
+from lccode.ingest.speakers import KNOWN_LABELS, STAGE_WORDS, TIMESTAMP_ONLY, match_label, parse_seconds
 from lccode.records import Turn
 
 
@@ -19,7 +19,8 @@ def _lines(text: str):
 def _accepted_labels(text: str) -> set[str]:
     """Labels used as speakers: role words, stamped labels, or names that open at least two lines.
 
-    One "Note: ..." line must not become a speaker, so an unstamped name counts only when repeated.
+    One "Note: ..." line must not become a speaker, so an unstamped name counts only when repeated; a stage
+    direction ("[Laughter]") never does.
     """
     counts, stamped = Counter(), set()
     for _, line in _lines(text):
@@ -28,7 +29,8 @@ def _accepted_labels(text: str) -> set[str]:
             counts[m[0].casefold()] += 1
             if m[1] is not None:
                 stamped.add(m[0].casefold())
-    return {name for name, n in counts.items() if n >= 2 or name in KNOWN_LABELS or name in stamped}
+    return {name for name, n in counts.items()
+            if (n >= 2 or name in KNOWN_LABELS or name in stamped) and name not in STAGE_WORDS}
 
 
 def _stamp_in_line(line: str):

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 
-# [00:12:31] (00:12) #00:12:31.200# 00:12:31 -- at the start of a turn, before or after the label.
+# [00:12:31] (00:12) #00:12:31.200# -- at the start of a turn: before the label, after it, or between the name and
+# its colon ("Henk (00:12:31): ...").
 _TS = r"(?:\[(?P<ts1>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\]|\((?P<ts2>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\)|#(?P<ts3>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)#)"
-_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*(?: [A-ZÀ-ÖØ-Þ(][\w'’.\-()]*){0,3}"
+# A capitalised name of up to four words, Dutch/German particles allowed inside ("Jan van der Berg"); a later word
+# may be a bracketed note ("Respondent (Henk)") but not a timestamp ("Henk (00:12)" is name + stamp).
+_PARTICLES = r"(?:van|de|der|den|ter|ten|te|het|'t|op|von|zu|da|di|du|la|le)"
+NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]*(?: (?:{_PARTICLES} ){{0,3}}(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]*){{0,3}}"
+_NAME = NAME
 LINE_LABEL = re.compile(
     rf"^(?P<pre>[ \t]*(?:{_TS}[ \t]*)?)"
-    rf"(?:\[(?P<bname>{_NAME})\]|(?P<cname>{_NAME})[ \t]*:)"
+    rf"(?:\[(?P<bname>{_NAME})\]|(?P<cname>{_NAME})[ \t]*(?:{_TS.replace('ts1', 'ts7').replace('ts2', 'ts8').replace('ts3', 'ts9')}[ \t]*)?:)"
     rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
 )
 TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TS}[ \t]*")
@@ -23,6 +28,12 @@ _ROLE_WORDS = {
     "moderator": "facilitator", "f": "facilitator",
 }
 KNOWN_LABELS = set(_ROLE_WORDS)
+# Bracketed notes that open a line like a "[Name]" label but are stage directions, never speakers.
+STAGE_WORDS = {
+    "laughter", "laughs", "laughing", "lacht", "gelach", "music", "muziek", "applause", "applaus", "inaudible",
+    "onverstaanbaar", "crosstalk", "pause", "pauze", "stilte", "silence", "noise", "sighs", "zucht", "unclear",
+    "onduidelijk", "end", "einde", "break",
+}
 
 
 def default_role(speaker: str, kind: str = "interview") -> str:
@@ -51,5 +62,5 @@ def match_label(line: str):
     if not m:
         return None
     name = m.group("bname") or m.group("cname")
-    stamp = next((m.group(g) for g in ("ts1", "ts2", "ts3", "ts4", "ts5", "ts6") if m.group(g)), None)
+    stamp = next((m.group(g) for g in ("ts1", "ts2", "ts3", "ts4", "ts5", "ts6", "ts7", "ts8", "ts9") if m.group(g)), None)
     return name, parse_seconds(stamp), m.end()

@@ -2,23 +2,28 @@
 
 Timing lines are not speech, so a subtitle transcript's text is its cue text: consecutive cues of one speaker
 form a turn (joined by spaces), turns are separated by a blank line and start with "Name: ".
+
+Speakers come from WebVTT voice tags (`<v Anna>`) or from a label opening the cue text ("ANNA: ...",
+"[Anna] ...", Zoom's "Anna de Vries: ..."; see `_label_speakers`). A cue without either continues the previous
+speaker's turn.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from lccode.errors import InputError
-from lccode.ingest.speakers import parse_seconds
+from lccode.ingest.speakers import KNOWN_LABELS, NAME, STAGE_WORDS, parse_seconds
 from lccode.records import Turn
 
 _VTT_TIME = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{1,2}:\d{2}\.\d{3})(?:\s+.*)?$")
 _SRT_TIME = re.compile(r"^\s*(\d{1,2}:\d{2}:\d{2},\d{3})\s+-->\s+(\d{1,2}:\d{2}:\d{2},\d{3})\s*$")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-_SRT_SPEAKER = re.compile(r"^(?:\[([^\]]{1,40})\]|([A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9 .'\-]{0,38}):)\s*")
+_CUE_LABEL = re.compile(rf"^(?:\[({NAME})\]|({NAME}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9 .'\-]{{0,38}}):)\s*")
 
 
 @dataclass
@@ -53,7 +58,7 @@ def parse_vtt(text: str, path: Path) -> list[Cue]:
     if not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError("a WebVTT file must start with the line 'WEBVTT'", file=path, line=1,
                          expected="WEBVTT", fix="add 'WEBVTT' and a blank line at the top, or save the file as .srt if it is SubRip")
-    cues, speaker = [], None
+    cues = []
     for start_line, block in list(_blocks(lines))[1:]:
         if block[0].startswith(("NOTE", "STYLE", "REGION")):
             continue
@@ -70,16 +75,14 @@ def parse_vtt(text: str, path: Path) -> list[Cue]:
             _bad_cue(path, start_line + idx, "cue ends before it starts", "end time after start time", "correct the timestamps")
         raw = " ".join(block[idx + 1:])
         voice = _VOICE.search(raw)
-        if voice:
-            speaker = voice.group(1).strip()
         body = " ".join(_TAG.sub("", raw).split())
         if body:
-            cues.append(Cue(start_line, t0, t1, speaker, body))
-    return cues
+            cues.append(Cue(start_line, t0, t1, voice.group(1).strip() if voice else None, body))
+    return _label_speakers(cues)
 
 
 def parse_srt(text: str, path: Path) -> list[Cue]:
-    cues, speaker = [], None
+    cues = []
     for start_line, block in _blocks(text.split("\n")):
         lines = block[1:] if block[0].strip().isdigit() else block
         if not lines:
@@ -93,16 +96,36 @@ def parse_srt(text: str, path: Path) -> list[Cue]:
         if t1 < t0:
             _bad_cue(path, start_line, "cue ends before it starts", "end time after start time", "correct the timestamps")
         body = " ".join(_TAG.sub("", " ".join(lines[1:])).split())
-        sm = _SRT_SPEAKER.match(body)
-        if sm:
-            speaker = (sm.group(1) or sm.group(2)).strip().title()
-            body = body[sm.end():]
         if body:
-            cues.append(Cue(start_line, t0, t1, speaker, body))
+            cues.append(Cue(start_line, t0, t1, None, body))
     if not cues:
         raise InputError("no subtitle cues found", file=path, expected="numbered SubRip cues with timing lines",
                          fix="check that this is an .srt export")
-    return cues
+    return _label_speakers(cues)
+
+
+def _label_speakers(cues: list[Cue]) -> list[Cue]:
+    """Take speaker labels off the cue text and give every cue its speaker.
+
+    As in plain text, a label counts when it is bracketed, written in capitals, a role word (Interviewer, R), or
+    opens at least two cues, so a one-off "Two: the floor slabs ..." stays text; a stage direction ("[Laughter]",
+    "MUSIC:") never counts. Capitals become "Anna".
+    """
+    found = [_CUE_LABEL.match(c.text) for c in cues]
+    names = [((m.group(1) or m.group(2)).strip(), m.group(1) is not None) if m else (None, False) for m in found]
+    counts = Counter(n.casefold() for n, _ in names if n)
+    out, speaker = [], None
+    for cue, m, (name, bracketed) in zip(cues, found, names):
+        body = cue.text
+        key = (name or "").casefold()
+        if name and key not in STAGE_WORDS and (bracketed or name.isupper() or key in KNOWN_LABELS or counts[key] >= 2):
+            speaker = name.title() if name.isupper() and len(name) > 1 else name
+            body = body[m.end():]
+        elif cue.speaker:
+            speaker = cue.speaker
+        if body:
+            out.append(Cue(cue.line, cue.start, cue.end, speaker, body))
+    return out
 
 
 def cues_to_transcript(cues: list[Cue]) -> tuple[str, list[Turn]]:

@@ -34,7 +34,8 @@ def read_rows(text: str, path: Path) -> list[dict]:
                              expected="a header row with a 'text' column (optional: speaker)",
                              fix="name the column that holds the segments 'text'")
         for n, row in enumerate(reader, 2):
-            rows.append(dict(row) | {"_line": n})
+            # A short row has None for missing cells; an empty segment is skipped like a blank line.
+            rows.append({k: v for k, v in row.items() if k is not None} | {"text": row["text"] or "", "_line": n})
     rows = [r for r in rows if r["text"].strip()]
     if not rows:
         raise InputError("no segments with text", file=path, expected="rows with a non-empty 'text'", fix="check the file")
@@ -49,7 +50,7 @@ def rows_to_transcript(rows: list[dict]) -> tuple[str, list[Turn]]:
             pos += 2
         body = " ".join(row["text"].split())
         parts.append(body)
-        speaker = row.get("speaker") or None
+        speaker = str(row.get("speaker") or "").strip() or None  # JSON may hold a number or null
         turns.append(Turn(len(turns), speaker, pos, pos + len(body), None, None, ((pos, pos + len(body)),)))
         pos += len(body)
     return "".join(parts), turns

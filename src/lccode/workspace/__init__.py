@@ -100,10 +100,25 @@ class Workspace:
         row = self.conn.execute("SELECT content_hash FROM transcripts WHERE id=?", (transcript_id,)).fetchone()
         return row[0] if row else None
 
+    def is_current(self, tr: Transcript) -> bool:
+        """True when the transcript is stored with this content and this metadata, so adding it changes nothing.
+
+        A corrected manifest row (community, level, language, roles ...) of an unchanged file is an update.
+        """
+        m = tr.meta
+        row = self.conn.execute("SELECT content_hash, community, level, kind, date, language, roles FROM transcripts "
+                                "WHERE id=?", (m.id,)).fetchone()
+        return row is not None and tuple(row) == (tr.content_hash, m.community, m.level, m.kind, m.date, m.language,
+                                                  json.dumps(m.roles))
+
     def add_transcript(self, tr: Transcript, segments: list[Segment]) -> AddResult:
-        """Store one transcript and its segments in one transaction; unchanged content is a no-op."""
+        """Store one transcript and its segments in one transaction; unchanged content and metadata is a no-op.
+
+        An update replaces the transcript's segments; predictions and decisions are keyed by segment text, so
+        those of unchanged sentences apply again and the others stay on record.
+        """
         old = self.known_hash(tr.meta.id)
-        if old == tr.content_hash:
+        if self.is_current(tr):
             return AddResult(tr.meta.id, "unchanged", 0)
         m = tr.meta
         stamp = now()

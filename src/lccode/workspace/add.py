@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 def add_paths(ws: Workspace, paths: list[Path], overrides: dict | None = None, progress=None) -> list[AddResult]:
     """Read and segment every file first, then store each in its own transaction.
 
+    `overrides` (community, level, kind, language) describe files without a manifest row.
+
     A bad file stops the call before anything is written, so the workspace never holds half an import.
     """
     from dataclasses import replace
@@ -23,9 +25,8 @@ def add_paths(ws: Workspace, paths: list[Path], overrides: dict | None = None, p
     found = discover(paths)
     transcripts = []
     for path, meta in found:
-        meta = meta or TranscriptMeta(id=path.stem)
-        if overrides:
-            meta = replace(meta, **{k: v for k, v in overrides.items() if v is not None})
+        if meta is None:  # the overrides (CLI options) are for files the manifest does not describe
+            meta = replace(TranscriptMeta(id=path.stem), **{k: v for k, v in (overrides or {}).items() if v is not None})
         transcripts.append(read_transcript(path, meta))
     ids = {}
     for tr in transcripts:
@@ -35,7 +36,7 @@ def add_paths(ws: Workspace, paths: list[Path], overrides: dict | None = None, p
             raise InputError(f"two files give transcript id '{tr.meta.id}' ({ids[tr.meta.id]} and {tr.source_path})",
                              file=tr.source_path, fix="give them distinct ids in the manifest")
         ids[tr.meta.id] = tr.source_path
-    todo = [tr for tr in transcripts if ws.known_hash(tr.meta.id) != tr.content_hash]
+    todo = [tr for tr in transcripts if not ws.is_current(tr)]
     segmenter = ws.segmenter()
     segmented = dict(zip((t.meta.id for t in todo), segmenter.segment_many(todo))) if todo else {}
     results = []

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lccode.cli._util import WorkspaceOpt
+
+
+def register(app: typer.Typer):
+    @app.command("code")
+    def code_cmd(
+        workspace: Path = WorkspaceOpt,
+        model: Path = typer.Option(None, "--model", "-m", help="Trained model folder (default: models/lc-default)."),
+        device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N (auto takes a GPU when there is one)."),
+        batch_size: int = typer.Option(64, help="Segments per batch."),
+        redo: bool = typer.Option(False, help="Code again segments this model already coded."),
+    ):
+        """Code every segment the model has not coded yet, with a probability per code."""
+        from lccode.cli._util import console, open_workspace, progress_bar
+        from lccode.predict import code_workspace
+        from lccode.training_run import default_model_dir
+
+        ws = open_workspace(workspace)
+        model = model or default_model_dir()
+        todo = ws.status()["segments"]
+        prog, task = progress_bar("Coding segments", todo)
+        with prog:
+            stats = code_workspace(ws, model, device, batch_size, redo, progress=lambda n: prog.advance(task, n))
+        console().print(f"Coded {stats['segments']} segments with {stats['model_id']} on {stats['device']}"
+                        + (f": {stats['segments_per_s']} segments/s." if stats["segments"] else " (nothing new to code)."))
+        from lccode.cli.summary import print_code_summary
+
+        print_code_summary(ws)

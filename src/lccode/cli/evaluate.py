@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer):
+    @app.command("evaluate")
+    def evaluate_cmd(
+        gold: Path = typer.Argument(..., help="Gold JSONL: one object per line with text and codes (optional lang)."),
+        model: Path = typer.Option(None, "--model", "-m", help="Trained model folder (default: models/lc-default)."),
+        report: Path = typer.Option(None, "--json", help="Write the full report as JSON here."),
+        device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+    ):
+        """Per-code precision/recall/F1, kappa, Krippendorff's alpha, per language, and error capture by uncertainty."""
+        import json
+
+        from lccode.cli._util import console, table
+        from lccode.evaluate import evaluate
+        from lccode.training_run import default_model_dir
+
+        rep = evaluate(gold, model or default_model_dir(), device)
+        rows = [[c, f"{m['precision']:.2f}", f"{m['recall']:.2f}", f"{m['f1']:.2f}", f"{m['kappa']:.2f}", m["support"]]
+                for c, m in rep["per_code"].items()]
+        table(f"{gold} ({rep['n']} segments) vs {rep['provenance']['model_id']}",
+              ["code", "precision", "recall", "F1", "kappa", "support"], rows)
+        lines = [f"micro-F1 {rep['micro_f1']:.3f}  macro-F1 {rep['macro_f1']:.3f}  mean kappa {rep['mean_kappa']:.3f}  "
+                 f"Krippendorff's alpha {rep['krippendorff_alpha']:.3f}"]
+        for lang, m in rep["per_language"].items():
+            lines.append(f"  {lang}: n={m['n']} micro-F1 {m['micro_f1']:.3f} macro-F1 {m['macro_f1']:.3f} "
+                         f"kappa {m['mean_kappa']:.3f} alpha {m['krippendorff_alpha']:.3f}")
+        ec = rep["error_capture"]
+        lines.append(f"Errors found when reviewing the most uncertain segments first ({ec['errors']} segments with an error):")
+        lines.append("  " + "  ".join(f"top {k}: {v:.0%} (random {ec['random'][k]:.0%})" for k, v in ec["by_uncertainty"].items()))
+        for line in lines:
+            console().print(line)
+        if report:
+            from lccode.atomic import write_text_atomic
+
+            write_text_atomic(report, json.dumps(rep, indent=2, ensure_ascii=False))
+            console().print(f"Report written to {report}")

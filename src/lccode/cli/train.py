@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer):
+    @app.command("train")
+    def train_cmd(
+        data: list[Path] = typer.Option(None, "--data", "-d", help="Gold JSONL file(s) (default: the bundled training_data/train.jsonl)."),
+        dev: Path = typer.Option(None, help="Dev JSONL for early stopping, calibration and thresholds (default: training_data/dev.jsonl, else a 20% split)."),
+        from_workspace: Path = typer.Option(None, "--from-workspace", help="Also train on this workspace's reviewed segments."),
+        output: Path = typer.Option(None, "--output", "-o", help="Model folder (default: models/lc-default)."),
+        codebook: Path = typer.Option(None, help="Codebook (default: the workspace's, else the bundled one)."),
+        base_model: str = typer.Option(None, help="Hugging Face id or folder of the encoder (default: offline multilingual-e5-small)."),
+        epochs: int = typer.Option(10), batch_size: int = typer.Option(16), learning_rate: float = typer.Option(1e-4),
+        trainable_layers: int = typer.Option(None, help="Top encoder layers to fine-tune (default: 4 on CPU, all on GPU)."),
+        device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+        seed: int = typer.Option(13), name: str = typer.Option("lc-default", help="Model name recorded in its card."),
+    ):
+        """Fine-tune the multilingual classifier on labelled segments (and reviewed workspace segments)."""
+        from lccode.cli._util import console
+        from lccode.training_args import TrainConfig
+        from lccode.training_run import run_training
+
+        cfg = TrainConfig(base_model=base_model, name=name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                          trainable_layers=trainable_layers, device=device, seed=seed)
+        meta = run_training(cfg, data, dev, from_workspace, output, codebook, show_progress=True)
+        d = meta["dev_metrics"]
+        console().print(f"Saved {meta['model_id']} to {meta['path']} in {meta['train_seconds']:.0f} s on {meta['device']}.")
+        console().print(f"Dev: micro-F1 {d['micro_f1']:.3f}, macro-F1 {d['macro_f1']:.3f}, mean kappa {d['mean_kappa']:.3f}"
+                        + "".join(f"; {lang}: micro-F1 {m['micro_f1']:.3f}, macro-F1 {m['macro_f1']:.3f}, kappa {m['mean_kappa']:.3f}"
+                                  for lang, m in d.get("per_language", {}).items()))

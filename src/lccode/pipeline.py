@@ -1,0 +1,69 @@
+"""The main job end to end (`lccode sample`): each step is the same library call its own command makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, exports: bool, console) -> dict:
+    from lccode.cli._util import progress_bar
+    from lccode.cli.summary import print_code_summary
+    from lccode.modeling import META_FILE
+    from lccode.predict import code_workspace
+    from lccode.provision import default_base_dir, provision
+    from lccode.training_args import TrainConfig
+    from lccode.training_run import default_model_dir, run_training
+    from lccode.workspace import DB_NAME, Workspace
+    from lccode.workspace.add import add_paths
+
+    console.rule("1. Base model")
+    console.print(f"Offline base model: {provision(default_base_dir())}")
+    model = Path(model) if model else default_model_dir()
+    console.rule("2. Classifier")
+    if (model / META_FILE).is_file():
+        console.print(f"Using the trained model in {model} (delete it to retrain).")
+    else:
+        console.print("No trained model yet: fine-tuning on the bundled labelled data (about 5-10 minutes on 2 CPU cores).")
+        meta = run_training(TrainConfig(device=device), output=model, show_progress=True)
+        d = meta["dev_metrics"]
+        console.print(f"Trained {meta['model_id']} in {meta['train_seconds']:.0f} s: dev micro-F1 {d['micro_f1']:.3f}, "
+                      f"macro-F1 {d['macro_f1']:.3f}")
+    console.rule("3. Transcripts")
+    ws = Workspace.open(workspace) if (workspace / DB_NAME).is_file() else Workspace.create(workspace)
+    results = add_paths(ws, [corpus])
+    for r in results:
+        console.print(f"  {r.status:9} {r.transcript_id}" + (f" ({r.n_segments} segments)" if r.n_segments else ""))
+    st = ws.status()
+    console.print(f"{st['transcripts']} transcripts, {st['segments']} segments.")
+    console.rule("4. Coding")
+    prog, task = progress_bar("Coding segments", st["segments"])
+    with prog:
+        stats = code_workspace(ws, model, device, progress=lambda n: prog.advance(task, n))
+    if stats["segments"]:
+        console.print(f"Coded {stats['segments']} segments on {stats['device']}: {stats['segments_per_s']} segments/s.")
+    else:
+        console.print("All segments were already coded by this model.")
+    print_code_summary(ws)
+    written = {}
+    if exports:
+        console.rule("5. Exports")
+        written = _exports(ws, workspace / "exports", console)
+    console.print(f"\nNext: review the uncertain segments with  lccode review serve -w {workspace}")
+    return {"coding": stats, "exports": written}
+
+
+def _exports(ws, folder: Path, console) -> dict:
+    try:
+        from lccode.export import refi, report, tables
+    except ImportError:  # exports not installed in this build
+        console.print("Exports are not available in this build.")
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {
+        "report": report.write_report(ws, folder / "report.html"),
+        "xlsx": tables.write_xlsx(ws, folder / "coded.xlsx"),
+        "refi": refi.write_qdpx(ws, folder / "project.qdpx"),
+    }
+    for kind, path in written.items():
+        console.print(f"  {kind:7} {path}")
+    return written

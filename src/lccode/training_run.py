@@ -1,0 +1,84 @@
+"""Assemble training data from files and workspaces, train with a progress bar, and save (used by `lccode train`)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from lccode.data import DEFAULT_DATA_DIR, load_jsonl, workspace_examples
+from lccode.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+def default_model_dir() -> Path:
+    from lccode.provision import models_dir
+
+    return models_dir() / "lc-default"
+
+
+def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, workspace: Path | None = None,
+                 output: Path | None = None, codebook_path: Path | None = None, show_progress: bool = False) -> dict:
+    from lccode.codebook import load_codebook
+    from lccode.trainer import train
+
+    ws = None
+    if workspace:
+        from lccode.workspace import Workspace
+
+        ws = Workspace.open(workspace)
+    cb = load_codebook(codebook_path) if codebook_path else (ws.codebook() if ws else load_codebook())
+    if not data:
+        default = DEFAULT_DATA_DIR / "train.jsonl"
+        if not default.is_file():
+            raise InputError("no training data given", expected="--data FILE.jsonl with labelled segments",
+                             fix="pass --data (and --dev), or run from an lccode checkout that has training_data/")
+        data = [default]
+        if dev is None and (DEFAULT_DATA_DIR / "dev.jsonl").is_file():
+            dev = DEFAULT_DATA_DIR / "dev.jsonl"
+    examples = [ex for path in data for ex in load_jsonl(path, cb.code_ids)]
+    dev_examples = load_jsonl(dev, cb.code_ids) if dev else None
+    extra = {"train_files": [str(p) for p in data], "dev_file": str(dev) if dev else None}
+    if ws is not None:
+        reviewed, ids = workspace_examples(ws)
+        dev_texts = {e.text for e in dev_examples or []}
+        reviewed = [e for e in reviewed if e.text not in dev_texts]  # never train on the dev split
+        examples = _override(examples, reviewed)
+        extra |= {"decisions_used": len(ids), "decision_ids_sha256": hashlib.sha256(
+            ",".join(map(str, sorted(ids))).encode()).hexdigest(), "workspace": str(workspace)}
+        log.info("Added %d reviewed segments (%d decisions) from %s", len(reviewed), len(ids), workspace)
+    output = Path(output) if output else default_model_dir()
+    progress = _Progress(cfg, len(examples) if dev_examples else int(len(examples) * (1 - cfg.dev_fraction))) if show_progress else None
+    try:
+        meta = train(cfg, cb, examples, output, dev_examples=dev_examples, extra_meta=extra,
+                     progress=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.close()
+    return meta | {"path": str(output)}
+
+
+def _override(examples, reviewed):
+    """Reviewed segments replace gold examples with the same text (a person's latest decision wins)."""
+    texts = {e.text for e in reviewed}
+    return [e for e in examples if e.text not in texts] + list(reviewed)
+
+
+class _Progress:
+    def __init__(self, cfg, n_train: int):
+        from lccode.cli._util import progress_bar
+
+        self.steps = -(-n_train // cfg.batch_size) * cfg.epochs
+        self.prog, self.task = progress_bar("Training", self.steps)
+        self.prog.start()
+
+    def update(self, kind: str, **info):
+        if kind == "step":
+            self.prog.update(self.task, advance=1, description=f"Training (epoch {info['epoch']}, loss {info['loss']:.3f})")
+        elif kind == "epoch":
+            self.prog.console.print(f"  epoch {info['epoch']}: dev macro-F1 {info['dev_macro_f1']:.3f}, "
+                                    f"micro-F1 {info['dev_micro_f1']:.3f} ({info['seconds']:.0f} s)")
+
+    def close(self):
+        self.prog.stop()

@@ -1,0 +1,350 @@
+"""Transcript ingest: every format, speaker/timestamp conventions, decoding, manifests, and each bad input."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from lccode.errors import InputError
+from lccode.ingest import discover, read_transcript
+from lccode.ingest.manifest import load_manifest
+from lccode.ingest.plaintext import parse_turns
+from lccode.records import TranscriptMeta
+
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+TRANSCRIPTS = FIXTURES / "transcripts"
+BAD = FIXTURES / "bad"
+MANIFESTS = FIXTURES / "manifests"
+SAMPLE = TESTS.parent / "corpus_sample"
+
+
+def turn_texts(tr):
+    return [(t.speaker, tr.text[t.start_char:t.end_char]) for t in tr.turns]
+
+
+# -- every format -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tid, fmt, speakers", [
+    ("nl-stamped", "text", ["Interviewer", "Henk", "Interviewer", "Henk", "Interviewer", "Henk"]),
+    ("en-roles", "text", ["I", "R", "I", "R", "I", "R"]),
+    ("en-brackets", "text", ["Interviewer", "Mark", "Interviewer", "Mark"]),
+    ("nl-hash", "text", ["Interviewer", "Sandra", "Interviewer", "Sandra"]),
+    ("en-meeting-names", "text", ["Facilitator", "Jan van der Berg", "Facilitator", "Jan van der Berg", "Respondent",
+                                  "Facilitator"]),
+    ("nl-vtt", "vtt", ["Marieke", "Jeroen", "Ingrid"]),
+    ("en-zoom", "vtt", ["Anna de Vries", "Priya Sharma"]),
+    ("en-srt", "srt", ["Anna", "Ruud", "Marloes", "Anna"]),
+    ("nl-docx", "docx", [None, "I", "R", "I", "R", "I", "R"]),
+    ("en-jsonl", "jsonl", ["Mark", "Mark", "Mark", "Interviewer"]),
+    ("nl-csv", "csv", ["Interviewer", "Henk", "Henk", "Interviewer"]),
+    ("en-crlf", "text", ["Interviewer", "Respondent", "Interviewer", "Respondent"]),
+])
+def test_every_format_gives_turns_with_speakers(fixture_transcripts, tid, fmt, speakers):
+    tr = fixture_transcripts[tid]
+    assert tr.source_format == fmt
+    assert [t.speaker for t in tr.turns] == speakers
+    assert tr.presegmented == (fmt in ("jsonl", "csv"))
+    for t in tr.turns:
+        content = tr.text[t.start_char:t.end_char]
+        assert content and content == content.strip()
+        # The label is before the turn's content, never in it.
+        if t.speaker:
+            assert not content.startswith((t.speaker + ":", f"[{t.speaker}]", t.speaker.upper() + ":"))
+
+
+def test_manifest_metadata_reaches_the_transcript(fixture_transcripts):
+    tr = fixture_transcripts["nl-stamped"]
+    assert (tr.meta.community, tr.meta.level, tr.meta.kind, tr.meta.date, tr.meta.language) == (
+        "gas-erop", "micro", "interview", "2026-03-12", "nl")
+    assert tr.meta.role_of("Henk") == "respondent" and tr.meta.role_of("interviewer") == "interviewer"
+    # Roles as "Label=role; ..." text in YAML work as well as a mapping.
+    assert fixture_transcripts["en-brackets"].meta.roles == (("Interviewer", "interviewer"), ("Mark", "respondent"))
+    # Unmapped labels: role words by meaning, names by the kind of transcript.
+    meeting = fixture_transcripts["en-meeting-names"].meta
+    assert [meeting.role_of(s) for s in ("Facilitator", "Jan van der Berg", "Respondent")] == [
+        "facilitator", "participant", "respondent"]
+    assert fixture_transcripts["en-roles"].meta.role_of("I") == "interviewer"
+
+
+def test_content_hash_is_of_the_file_bytes(fixture_transcripts):
+    import hashlib
+
+    tr = fixture_transcripts["nl-docx"]
+    assert tr.content_hash == hashlib.sha256(Path(tr.source_path).read_bytes()).hexdigest()
+
+
+def test_plain_text_is_kept_exactly_as_read(fixture_transcripts):
+    for tid in ("nl-stamped", "en-roles", "en-brackets", "nl-hash", "en-meeting-names", "mixed"):
+        tr = fixture_transcripts[tid]
+        assert tr.text == Path(tr.source_path).read_text(encoding="utf-8")
+
+
+# -- speaker and timestamp conventions ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, speaker, seconds", [
+    ("Interviewer: Hoe begon het?", "Interviewer", None),
+    ("I: Hoe begon het?", "I", None),
+    ("R: Hoe begon het?", "R", None),
+    ("Respondent: Hoe begon het?", "Respondent", None),
+    ("Facilitator: Hoe begon het?", "Facilitator", None),
+    ("[Henk] Hoe begon het?", "Henk", None),
+    ("[00:12:31] Interviewer: Hoe begon het?", "Interviewer", 751.0),
+    ("(00:12) Interviewer: Hoe begon het?", "Interviewer", 12.0),
+    ("#00:12:31.200# Interviewer: Hoe begon het?", "Interviewer", 751.2),
+    ("Interviewer: [00:12:31] Hoe begon het?", "Interviewer", 751.0),
+    ("(12:31) [Mark] Hoe begon het?", "Mark", 751.0),
+    ("Henk (00:12:31): Hoe begon het?", "Henk", 751.0),
+    ("  [1:02:03,5] R: Hoe begon het?", "R", 3723.5),
+])
+def test_speaker_conventions(line, speaker, seconds):
+    # A transcript uses its convention throughout: here the line opens the first and the last turn.
+    text = f"{line}\n\nInterviewer: En toen?\n\n{line}\n"
+    turns = parse_turns(text)
+    assert [t.speaker for t in turns] == [speaker, "Interviewer", speaker]
+    assert turns[0].t_start == seconds
+    for t in (turns[0], turns[2]):
+        assert text[t.start_char:t.end_char] == "Hoe begon het?"
+
+
+def test_a_name_label_counts_when_it_opens_two_turns():
+    text = "Henk: Eerste beurt.\n\nNote: this line is not a speaker.\n\nHenk: Tweede beurt.\n"
+    turns = parse_turns(text)
+    assert [t.speaker for t in turns] == ["Henk", "Henk"]
+    # The one-off "Note:" line is content of Henk's first turn, not a turn of its own.
+    assert "Note: this line" in text[turns[0].start_char:turns[0].end_char]
+
+
+def test_names_with_particles_are_one_speaker():
+    turns = parse_turns("Jan van der Berg: Ja.\n\nAnna de Vries: Nee.\n\nJan van der Berg: Toch wel.\n\n"
+                        "Anna de Vries: Echt niet.\n")
+    assert [t.speaker for t in turns] == ["Jan van der Berg", "Anna de Vries", "Jan van der Berg", "Anna de Vries"]
+
+
+def test_stamped_paragraphs_inside_a_turn_are_timed_blocks(fixture_transcripts):
+    tr = fixture_transcripts["nl-stamped"]
+    turn = tr.turns[3]  # Henk's turn with a second, stamped paragraph
+    assert (turn.t_start, turn.t_end) == (26.0, 75.0)
+    assert len(turn.blocks) == 2
+    second = tr.text[turn.blocks[1][0]:turn.blocks[1][1]]
+    assert second.startswith("Dat was ca. 20 min.") and "[00:01:02]" not in second
+    assert [(c[2], c[3]) for c in turn.cues] == [(26.0, 62.0), (62.0, 75.0)]
+
+
+def test_blank_lines_and_wrapped_lines(fixture_transcripts):
+    tr = fixture_transcripts["en-crlf"]
+    assert "\r\n" in tr.text  # Windows line ends are kept, offsets count them
+    assert turn_texts(tr)[1] == ("Respondent", "We now call each other. Before the\r\nLearning Community we never did.")
+
+
+# -- subtitles ---------------------------------------------------------------------------------------------
+
+def test_vtt_voices_tags_notes_and_cue_times(fixture_transcripts):
+    tr = fixture_transcripts["nl-vtt"]
+    assert "<v" not in tr.text and "<i>" not in tr.text and "NOTE" not in tr.text and "-->" not in tr.text
+    marieke, jeroen, ingrid = tr.turns
+    assert (marieke.t_start, marieke.t_end) == (2.3, 9.4)
+    assert tr.text[jeroen.start_char:jeroen.end_char] == "Ja. Zo. Het is hier ook niet warm, hè. Zeventien graden."
+    # mm:ss.ttt timings; a cue without a voice continues the previous speaker
+    assert (ingrid.t_start, ingrid.t_end) == (16.1, 24.0)
+    assert tr.text[ingrid.start_char:ingrid.end_char].endswith("Maar goed, we zijn er.")
+    for start, end, t0, t1 in ingrid.cues:
+        assert t0 <= t1 and ingrid.start_char <= start < end <= ingrid.end_char
+
+
+def test_vtt_speaker_labels_in_cue_text(fixture_transcripts):
+    tr = fixture_transcripts["en-zoom"]
+    assert turn_texts(tr) == [
+        ("Anna de Vries", "Welcome, everyone. Let us start with a short round. Who wants to go first?"),
+        ("Priya Sharma", "I can. We tested the sensors on two wards. The night staff liked them."),
+    ]
+
+
+def test_srt_capital_and_bracket_labels(fixture_transcripts):
+    tr = fixture_transcripts["en-srt"]
+    texts = turn_texts(tr)
+    assert texts[0] == ("Anna", "Okay, shall we... I think we can start. Gerrit is parking, he just texted me. "
+                                "The A35 was a disaster again, apparently.")
+    # A one-off "Two:" inside a cue is speech, not a speaker.
+    assert texts[2] == ("Marloes", "(laughs) Two: the floor slabs are good, but the length does not match.")
+    assert [(t.t_start, t.t_end) for t in tr.turns] == [(4.062, 13.192), (14.179, 17.549), (18.571, 22.246),
+                                                        (23.0, 26.5)]
+
+
+# -- docx and pre-segmented tables -------------------------------------------------------------------------
+
+def test_docx_paragraphs_become_blocks(fixture_transcripts):
+    tr = fixture_transcripts["nl-docx"]
+    assert tr.text.startswith("Impactinterview H2Hub Twente – coördinator fieldlab\n\nI: Zo,")
+    # A soft line break inside a paragraph stays inside the respondent's turn.
+    assert turn_texts(tr)[4] == ("R", "Met drie bedrijven en Saxion. De provincie betaalde het eerste jaar.\n"
+                                      "Daarna moesten we het zelf doen, en dat was lastig.")
+
+
+def test_jsonl_and_csv_rows_are_segments_as_cut(fixture_transcripts):
+    jl = fixture_transcripts["en-jsonl"]
+    assert [t for _, t in turn_texts(jl)] == [
+        "We started the fieldlab with three companies and one school.", "Uhm, yeah.",
+        "And the province paid for the first year.", "What happened after that?"]
+    cs = fixture_transcripts["nl-csv"]
+    # The empty row is skipped; the short last row (no 'note' cell) is read.
+    assert [t for _, t in turn_texts(cs)] == [
+        "Hoe begon het fieldlab?", "Met een telefoontje, eigenlijk. De gemeente belde.", "Ja.", "En daarna?"]
+
+
+# -- decoding ----------------------------------------------------------------------------------------------
+
+def test_encodings_give_the_same_text(fixture_transcripts, caplog):
+    utf8 = fixture_transcripts["nl-bom"].text
+    assert not utf8.startswith("\ufeff") and "één protocol" in utf8 and "café-overleg" in utf8
+    assert fixture_transcripts["nl-utf16"].text == utf8
+    assert fixture_transcripts["nl-cp1252"].text == utf8
+
+
+def test_cp1252_is_read_with_a_warning(caplog):
+    with caplog.at_level(logging.WARNING):
+        tr = read_transcript(TRANSCRIPTS / "nl_cp1252.txt")
+    assert "één" in tr.text
+    assert any("nl_cp1252.txt" in r.getMessage() and "cp1252" in r.getMessage() for r in caplog.records)
+    # The warning names the file, never the interview's text.
+    assert not any("bijeenkomst" in r.getMessage() for r in caplog.records)
+
+
+# -- bad input: one clear message each --------------------------------------------------------------------
+
+BAD_INPUTS = [
+    ("empty.txt", "the file is empty", None),
+    ("whitespace_only.srt", "the file is empty", None),
+    ("binary.txt", "binary file", None),
+    ("undecodable.txt", "cannot decode byte 0x81", 3),
+    ("not_a_zip.docx", "not a Word document", None),
+    ("empty.docx", "the file is empty", None),
+    ("no_text.docx", "the document has no text", None),
+    ("unsupported.pdf", "unsupported file type '.pdf'", None),
+    ("no_header.vtt", "must start with the line 'WEBVTT'", 1),
+    ("comma_timing.vtt", "malformed subtitle cue: '00:00:03,000 --> 00:00:04,000'", 8),
+    ("no_timing.vtt", "no timing line in 'stray text without a timing line'", 7),
+    ("dot_timing.srt", "malformed subtitle cue: '00:00:03.000 --> 00:00:04.000'", 6),
+    ("backwards.srt", "cue ends before it starts", 5),
+    ("only_number.srt", "a cue number with nothing after it", 5),
+    ("bad_json.jsonl", "not valid JSON", 2),
+    ("no_text_key.jsonl", "the line has no 'text' string", 2),
+    ("no_text_column.csv", "the CSV has no 'text' column", 1),
+]
+
+
+@pytest.mark.parametrize("name, message, line", BAD_INPUTS)
+def test_bad_input_gives_one_clear_message(name, message, line):
+    path = BAD / name
+    with pytest.raises(InputError) as info:
+        read_transcript(path)
+    problems = info.value.problems
+    assert len(problems) == 1
+    p = problems[0]
+    assert message in p.message
+    assert Path(p.file) == path
+    assert p.line == line
+    assert p.expected and p.fix
+    rendered = info.value.render()
+    where = rendered.split("\n")[0].split(": ")[0]  # "FILE:LINE (field 'x')"
+    assert where.startswith(f"{path}{':' + str(line) if line else ''}")
+    assert "expected:" in rendered and "fix:" in rendered
+
+
+def test_missing_file_is_named():
+    with pytest.raises(InputError, match="file not found"):
+        read_transcript(BAD / "does_not_exist.txt")
+    with pytest.raises(InputError, match="path not found"):
+        discover([BAD / "no_such_folder"])
+
+
+# -- manifests ---------------------------------------------------------------------------------------------
+
+def test_manifest_naming_a_missing_file():
+    with pytest.raises(InputError) as info:
+        load_manifest(MANIFESTS / "missing_file" / "manifest.csv")
+    (p,) = info.value.problems
+    assert (p.line, p.field) == (3, "file") and "'two.txt'" in p.message and "does not exist" in p.message
+    assert p.fix
+
+
+def test_manifest_with_unknown_level():
+    with pytest.raises(InputError) as info:
+        load_manifest(MANIFESTS / "bad_level" / "manifest.csv")
+    (p,) = info.value.problems
+    assert (p.line, p.field) == (2, "level") and "unknown level 'meso'" in p.message
+    assert p.expected == "ecosystem | fieldlab | micro"
+
+
+def test_manifest_reports_every_problem_at_once():
+    with pytest.raises(InputError) as info:
+        load_manifest(MANIFESTS / "many_problems" / "manifest.csv")
+    fields = [(p.line, p.field) for p in info.value.problems]
+    assert fields == [(2, "level"), (2, "kind"), (2, "language"), (2, "date"), (2, "roles")]
+
+
+def test_manifest_with_bad_yaml_names_the_line():
+    with pytest.raises(InputError) as info:
+        load_manifest(MANIFESTS / "bad_yaml" / "manifest.yaml")
+    (p,) = info.value.problems
+    assert "not valid YAML" in p.message and p.line == 5 and p.fix
+
+
+def test_manifest_with_unknown_column(tmp_path):
+    (tmp_path / "a.txt").write_text("R: Hallo daar.\n", encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text("file,comunity\na.txt,gas-erop\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"unknown column\(s\) \['comunity'\]"):
+        load_manifest(tmp_path / "manifest.csv")
+
+
+def test_yaml_manifest_entry_must_be_a_mapping(tmp_path):
+    (tmp_path / "manifest.yaml").write_text("transcripts:\n  - a.txt\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_manifest(tmp_path / "manifest.yaml")
+    assert info.value.problems[0].line == 2
+
+
+def test_folder_with_manifest_adds_what_it_lists_and_says_what_it_leaves_out(copy_files, caplog):
+    folder = copy_files(TRANSCRIPTS / "en_roles_interview.txt", TRANSCRIPTS / "en_crlf.txt")
+    (folder / "manifest.csv").write_text("file,community\nen_roles_interview.txt,zorg\n", encoding="utf-8")
+    (folder / "README.md").write_text("# notes\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        found = discover([folder])
+    assert [(p.name, m.community) for p, m in found] == [("en_roles_interview.txt", "zorg")]
+    assert any("en_crlf.txt" in r.getMessage() and "README" not in r.getMessage() for r in caplog.records)
+
+
+def test_folder_without_manifest_adds_every_transcript_but_readme(copy_files):
+    folder = copy_files(TRANSCRIPTS / "en_roles_interview.txt", TRANSCRIPTS / "nl_meeting_voices.vtt",
+                        TRANSCRIPTS / "nl_roles_interview.docx")
+    (folder / "README.md").write_text("# notes\n", encoding="utf-8")
+    (folder / "notes.pdf").write_bytes(b"%PDF")
+    assert [(p.name, m) for p, m in discover([folder])] == [
+        ("en_roles_interview.txt", None), ("nl_meeting_voices.vtt", None), ("nl_roles_interview.docx", None)]
+
+
+def test_single_file_gets_its_manifest_row():
+    [(path, meta)] = discover([TRANSCRIPTS / "nl_hash_stamps.txt"])
+    assert meta == TranscriptMeta("nl-hash", "energie-coalitie", "ecosystem", "interview", None, "nl", ())
+
+
+def test_the_sample_corpus_manifest_is_complete():
+    metas = load_manifest(SAMPLE / "manifest.csv")
+    assert len(metas) >= 8
+    assert {m.level for m in metas.values()} == {"ecosystem", "fieldlab", "micro"}
+    assert {m.kind for m in metas.values()} == {"interview", "meeting"}
+    assert {Path(f).suffix for f in metas} >= {".txt", ".docx", ".vtt", ".srt"}
+
+
+def test_stage_directions_are_not_speakers(tmp_path):
+    turns = parse_turns("[Henk] Ja.\n\n[Laughter] Dat klopt.\n\n[Henk] Nee.\n\n[Laughter] Echt.\n")
+    assert [t.speaker for t in turns] == ["Henk", "Henk"]
+    srt = tmp_path / "sdh.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\n[MUSIC] Welcome.\n\n2\n00:00:02,500 --> 00:00:04,000\n"
+                   "ANNA: Hello all.\n\n3\n00:00:04,500 --> 00:00:06,000\n[inaudible] so we start.\n\n"
+                   "4\n00:00:06,500 --> 00:00:08,000\nLAUGHTER: ha ha\n", encoding="utf-8")
+    tr = read_transcript(srt)
+    assert turn_texts(tr) == [(None, "[MUSIC] Welcome."),
+                              ("Anna", "Hello all. [inaudible] so we start. LAUGHTER: ha ha")]

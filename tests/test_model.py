@@ -1,0 +1,223 @@
+"""The classifier on the real offline base model: provisioning, a short real fine-tune, save/reload, devices."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lccode.codebook import load_codebook
+from lccode.data import load_jsonl
+from lccode.errors import LccodeError, ModelError
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def base_dir():
+    from lccode.provision import default_base_dir, provision
+
+    return provision(default_base_dir())
+
+
+@pytest.fixture(scope="session")
+def codebook():
+    return load_codebook()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, base_dir, codebook):
+    """A real fine-tune on a small slice of the bundled data: one epoch, top layer only, short inputs."""
+    from lccode.trainer import train
+    from lccode.training_args import TrainConfig
+
+    examples = load_jsonl(REPO / "training_data" / "train.jsonl", codebook.code_ids)[:160]
+    dev = load_jsonl(REPO / "training_data" / "dev.jsonl", codebook.code_ids)[:60]
+    out = tmp_path_factory.mktemp("model") / "tiny"
+    cfg = TrainConfig(name="tiny", epochs=1, batch_size=16, max_length=48, trainable_layers=1, device="cpu")
+    meta = train(cfg, codebook, examples, out, dev_examples=dev)
+    return out, meta
+
+
+def test_provisioned_folder_loads_offline_and_matches_its_checksum(base_dir):
+    from lccode.provision import PROVENANCE, _sha256, is_provisioned
+
+    info = json.loads((base_dir / PROVENANCE).read_text())
+    assert is_provisioned(base_dir)
+    assert _sha256(base_dir / "model.safetensors") == info["weights_sha256"]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    import subprocess
+    import sys
+
+    code = ("from transformers import AutoModel, AutoTokenizer; import sys;"
+            f"t = AutoTokenizer.from_pretrained(r'{base_dir}'); m = AutoModel.from_pretrained(r'{base_dir}');"
+            "ids = t('query: De installateurs leren van elkaar.')['input_ids'];"
+            "print(ids[0], ids[-1], m.config.hidden_size, sum(p.numel() for p in m.parameters()))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out[:3] == ["0", "2", "384"]  # <s> ... </s>, e5-small width
+    assert int(out[3]) > 117_000_000
+
+
+def test_dequantised_weights_follow_the_q4_0_layout():
+    from lccode.provision import dequantize_q4_0
+
+    d = np.float16(0.5).tobytes()
+    qs = bytes(j | ((15 - j) << 4) for j in range(16))  # low nibble: weight j, high nibble: weight j+16
+    vals = dequantize_q4_0(d + qs, 32)
+    assert vals[0] == (0 - 8) * 0.5 and vals[15] == (15 - 8) * 0.5
+    assert vals[16] == (15 - 8) * 0.5 and vals[31] == (0 - 8) * 0.5
+    assert len(dequantize_q4_0(d + qs, 20)) == 20
+
+
+def test_encoder_gives_cross_lingual_embeddings(base_dir):
+    """A Dutch sentence is closer to its English translation than to an unrelated English sentence."""
+    import torch
+
+    from lccode.modeling import LcClassifier, load_encoder
+
+    enc, tok = load_encoder(base_dir)
+    model = LcClassifier(enc, 1).eval()
+    texts = ["query: We hebben samen met de school een nieuwe cursus over warmtepompen gemaakt.",
+             "query: Together with the school we made a new course about heat pumps.",
+             "query: The weather in Enschede was terrible last weekend."]
+    b = tok(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        e = torch.nn.functional.normalize(model.pooled(b["input_ids"], b["attention_mask"]), dim=-1)
+    assert float(e[0] @ e[1]) > float(e[0] @ e[2]) + 0.05
+
+
+def test_split_forward_equals_full_forward(base_dir):
+    import torch
+
+    from lccode.modeling import new_model
+
+    model, tok = new_model(base_dir, ["a", "b", "c"])
+    model.eval()
+    b = tok(["query: kort", "query: een wat langere zin over de learning community"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        full = model(b["input_ids"], b["attention_mask"])
+        split = model.upper(model.lower(b["input_ids"], b["attention_mask"], 9), b["attention_mask"], 9)
+    assert torch.allclose(full, split, atol=1e-5)
+
+
+def test_trained_model_records_provenance_and_codebook_labels(tiny_model, codebook):
+    folder, meta = tiny_model
+    saved = json.loads((folder / "lccode.json").read_text())
+    assert saved["labels"] == codebook.code_ids
+    assert saved["codebook_hash"] == codebook.hash
+    assert saved["model_id"].startswith("tiny@") and len(saved["weights_sha256"]) == 64
+    assert set(saved["thresholds"]) == set(codebook.code_ids)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["id2label"]["0"] == codebook.code_ids[0]
+    assert (folder / "README.md").read_text().startswith("# tiny")
+
+
+def test_saved_model_reloads_to_identical_probabilities(tiny_model, codebook):
+    from lccode.predict import Coder
+
+    texts = ["Marieke vroeg eerst aan de stille mensen wat zij ervan vonden.",
+             "We had no time at all, the orders just kept coming in.", "Coffee is in the back."]
+    a = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32").probabilities(texts)
+    b = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32").probabilities(texts)
+    assert a.shape == (3, len(codebook.code_ids))
+    assert np.array_equal(a, b)
+    assert ((a > 0) & (a < 1)).all()
+
+
+def test_batching_and_length_sorting_do_not_change_results(tiny_model, codebook):
+    from lccode.predict import Coder
+
+    coder = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32")
+    texts = ["Kort.", "Een veel langere zin, met bijzinnen, over hoe de mbo-docent en de installateurs samen leerden.",
+             "Middle length sentence about the fieldlab."]
+    together = coder.probabilities(texts, batch_size=3)
+    one_by_one = np.vstack([coder.probabilities([t], batch_size=1) for t in texts])
+    assert np.allclose(together, one_by_one, atol=1e-5)
+
+
+def test_model_for_another_codebook_is_refused(tiny_model, tmp_path):
+    import yaml
+
+    from lccode.modeling import load_model
+
+    data = yaml.safe_load((REPO / "codebook" / "learning-communities.yaml").read_text())
+    data["categories"][0]["codes"] = data["categories"][0]["codes"][1:]
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with pytest.raises(ModelError, match="trained for codebook"):
+        load_model(tiny_model[0], load_codebook(other))
+
+
+def test_device_choice_is_honoured():
+    import torch
+
+    from lccode.device import resolve_device
+
+    assert resolve_device("cpu").device.type == "cpu"
+    assert resolve_device("cpu", "fp32").autocast is None
+    auto = resolve_device("auto")
+    assert auto.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(LccodeError, match="no usable CUDA GPU"):
+            resolve_device("cuda")
+    with pytest.raises(LccodeError, match="unknown device"):
+        resolve_device("tpu-please")
+
+
+def test_coding_a_workspace_stores_probabilities_and_skips_on_rerun(tiny_model, tmp_path):
+    from lccode.predict import code_workspace
+    from lccode.workspace import Workspace
+    from lccode.workspace.add import add_paths
+
+    ws = Workspace.create(tmp_path / "ws")
+    src = tmp_path / "t.txt"
+    src.write_text("Interviewer: Hoe ging het?\n\nR: Nou, we hadden geen tijd. De baas wilde er niet aan.\n", encoding="utf-8")
+    add_paths(ws, [src])
+    first = code_workspace(ws, tiny_model[0], "cpu")
+    assert first["segments"] == ws.status()["segments"] == 3
+    row = ws.conn.execute("SELECT probs, codes FROM predictions LIMIT 1").fetchone()
+    assert set(json.loads(row[0])) == set(ws.codebook().code_ids)
+    again = code_workspace(ws, tiny_model[0], "cpu")
+    assert again["segments"] == 0
+    run = ws.last_run("code")
+    assert run["model_id"] == tiny_model[1]["model_id"] and run["codebook_ref"] == ws.codebook().ref
+
+
+def test_evaluate_reports_agreement_and_error_capture(tiny_model, tmp_path):
+    from lccode.evaluate import evaluate
+
+    gold = tmp_path / "gold.jsonl"
+    rows = [{"text": "She always asked the quiet ones first what they thought.", "codes": ["fm_inviting"], "lang": "en"},
+            {"text": "Koffie staat achterin.", "codes": [], "lang": "nl"},
+            {"text": "We hadden gewoon geen tijd door de drukte.", "codes": ["bd_time_pressure"], "lang": "nl"}]
+    gold.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    rep = evaluate(gold, tiny_model[0], "cpu")
+    assert rep["n"] == 3 and set(rep["per_language"]) == {"en", "nl"}
+    assert 0.0 <= rep["micro_f1"] <= 1.0 and "kappa" in rep["per_code"]["fm_inviting"]
+    assert set(rep["error_capture"]["by_uncertainty"]) == {"5%", "10%", "20%", "50%"}
+    assert rep["provenance"]["model_id"] == tiny_model[1]["model_id"]
+
+
+def test_gold_file_with_unknown_code_is_refused_with_its_line(tiny_model, tmp_path):
+    from lccode.evaluate import evaluate
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"text": "ok", "codes": []}\n{"text": "x", "codes": ["sf_magic"]}\n', encoding="utf-8")
+    with pytest.raises(LccodeError) as err:
+        evaluate(gold, tiny_model[0], "cpu")
+    assert "gold.jsonl:2" in str(err.value) and "sf_magic" in str(err.value)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_coding_matches_cpu(tiny_model, codebook):
+    from lccode.predict import Coder
+
+    texts = ["We leerden veel van elkaar.", "The facilitator summarised what we had said."]
+    cpu = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32").probabilities(texts)
+    gpu = Coder.load(tiny_model[0], codebook, "cuda", precision="fp32").probabilities(texts)
+    assert np.allclose(cpu, gpu, atol=1e-3)
