@@ -111,3 +111,33 @@ def effective_codes(ws, model_id: str | None = None) -> dict[str, dict]:
         out[d.segment_key] = {"codes": d.codes, "source": "analyst", "probs": probs, "analysts": d.analysts,
                               "disagreement": d.disagreement}
     return out
+
+
+def record_decisions(ws, items: list[dict], source: str) -> list[int]:
+    """Store several decisions in one transaction, all or none (a spreadsheet import).
+
+    Each item has segment_key, analyst, codes and optionally status, proposal, model_id. The caller validates
+    first so it can report every problem with its row; this re-checks and refuses the whole batch on any error.
+    """
+    from lccode.workspace import now
+
+    known = set(ws.codebook().code_ids)
+    rows = []
+    for it in items:
+        seg = ws.segment(it["segment_key"])
+        status = it.get("status", "coded")
+        if (seg is None or not (it.get("analyst") or "").strip() or status not in STATUSES
+                or any(c not in known for c in it["codes"])):
+            raise InputError(f"invalid decision for segment '{it['segment_key']}'; nothing was stored",
+                             fix="validate the decisions before storing them")
+        proposal = it.get("proposal")
+        rows.append((it["segment_key"], seg.transcript_id, seg.text, it["analyst"].strip(), status,
+                     json.dumps(sorted(set(it["codes"]))), json.dumps(proposal) if proposal is not None else None,
+                     it.get("model_id"), source, now()))
+    with ws.transaction() as c:
+        ids = []
+        for row in rows:
+            ids.append(c.execute(
+                "INSERT INTO decisions(segment_key, transcript_id, segment_text, analyst, status, codes, proposal, "
+                "model_id, source, created_at) VALUES(?,?,?,?,?,?,?,?,?,?)", row).lastrowid)
+        return ids

@@ -1,0 +1,152 @@
+"""`lccode review ...`: the queue, the review web page, the spreadsheet path and the agreement figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lccode.cli._util import WorkspaceOpt
+
+review_app = typer.Typer(help="Review the model's most uncertain segments: in the browser or a spreadsheet.",
+                         no_args_is_help=True)
+
+AnalystOpt = typer.Option(None, "--analyst", "-a", envvar="LCCODE_ANALYST",
+                          help="Your name: your own decided segments leave your queue.")
+CommunityOpt = typer.Option(None, help="Only this community.")
+TranscriptOpt = typer.Option(None, help="Only this transcript id.")
+CodeOpt = typer.Option(None, help="Only segments about this code (proposed, or the code the model is least sure of).")
+LanguageOpt = typer.Option(None, help="Only this language (nl | en).")
+LevelOpt = typer.Option(None, help="Only this level (ecosystem | fieldlab | micro).")
+IncludeOpt = typer.Option(False, "--include-decided", help="Also list segments you have already decided.")
+SkipOthersOpt = typer.Option(False, "--skip-reviewed-by-others", help="Leave out segments another analyst decided.")
+
+
+def _filters(community, transcript, code, language, level) -> dict:
+    return {"community": community, "transcript": transcript, "code": code, "language": language, "level": level}
+
+
+@review_app.command("queue")
+def queue_cmd(workspace: Path = WorkspaceOpt, analyst: str = AnalystOpt, community: str = CommunityOpt,
+              transcript: str = TranscriptOpt, code: str = CodeOpt, language: str = LanguageOpt, level: str = LevelOpt,
+              include_decided: bool = IncludeOpt, skip_others: bool = SkipOthersOpt,
+              limit: int = typer.Option(20, help="How many to list.")):
+    """List the segments the model is least sure about, most uncertain first."""
+    from lccode.cli._util import console, open_workspace, table
+    from lccode.review.queue import review_queue
+
+    ws = open_workspace(workspace)
+    q = review_queue(ws, analyst, filters=_filters(community, transcript, code, language, level),
+                     include_decided=include_decided, skip_others=skip_others, limit=limit)
+    others = any(it.decided_by for it in q.items)
+    rows = [[i, f"{it.transcript_id} #{it.index + 1}", it.speaker or "", f"{it.score:.2f}",
+             f"{it.focus_code} {it.probs[it.focus_code]:.2f}/{q.run.thresholds[it.focus_code]:.2f}",
+             ", ".join(it.proposed) or "-", *([", ".join(it.decided_by)] if others else []),
+             it.text[:100] + ("…" if len(it.text) > 100 else "")] for i, it in enumerate(q.items, 1)]
+    table(f"Review queue: model {q.run.model_id}, {q.decided} of {q.total} reviewed"
+          + (f" by {analyst}" if analyst else ""),
+          ["#", "segment", "speaker", "margin", "least sure: p/threshold", "proposed",
+           *(["reviewed by"] if others else []), "text"], rows)
+    console().print("Margin: distance (in log-odds) between a code's probability and its threshold; smallest first. "
+                    f"Review in the browser: lccode review serve -w {workspace}")
+
+
+@review_app.command("serve")
+def serve_cmd(workspace: Path = WorkspaceOpt,
+              port: int = typer.Option(0, help="Port on 127.0.0.1 (default: a free one).")):
+    """Start the review page on this computer only (127.0.0.1) and print its link."""
+    from lccode.cli._util import console, open_workspace
+    from lccode.review.app import serve
+    from lccode.review.queue import latest_code_run
+
+    latest_code_run(open_workspace(workspace))  # say now, not in the browser, if nothing was coded yet
+
+    def ready(url: str):
+        console().print(f"Review page for {workspace}: [bold]{url}[/]\nOpen the link in your browser (it works only on "
+                        "this computer). Decisions are saved as you make them; press Ctrl+C to stop.",
+                        soft_wrap=True)  # a wrapped link could not be copied
+
+    serve(workspace, port=port, on_ready=ready)
+
+
+@review_app.command("export")
+def export_cmd(file: Path = typer.Argument(..., help="The spreadsheet to write: .xlsx or .csv."),
+               workspace: Path = WorkspaceOpt, analyst: str = AnalystOpt, community: str = CommunityOpt,
+               transcript: str = TranscriptOpt, code: str = CodeOpt, language: str = LanguageOpt,
+               level: str = LevelOpt, include_decided: bool = IncludeOpt, skip_others: bool = SkipOthersOpt,
+               limit: int = typer.Option(None, help="Only the N most uncertain segments."),
+               overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file.")):
+    """Write the review queue to a spreadsheet for analysts who prefer Excel or LibreOffice."""
+    from lccode.cli._util import console, open_workspace
+    from lccode.review.sheets import export_queue
+
+    ws = open_workspace(workspace)
+    out = export_queue(ws, file, analyst, _filters(community, transcript, code, language, level), include_decided,
+                       skip_others, limit, overwrite)
+    console().print(f"Wrote {out['rows']} segments, most uncertain first, to {out['path']} (model {out['model_id']}).\n"
+                    "Fill in 'final_codes' and 'decision' (coded / unsure), then: "
+                    f"lccode review import -w {workspace} {file}")
+
+
+@review_app.command("import")
+def import_cmd(file: Path = typer.Argument(..., help="A spreadsheet from 'lccode review export', filled in."),
+               workspace: Path = WorkspaceOpt,
+               analyst: str = typer.Option(None, "--analyst", "-a", envvar="LCCODE_ANALYST",
+                                           help="Analyst for rows whose analyst column is empty."),
+               dry_run: bool = typer.Option(False, "--dry-run", help="Check the sheet; store nothing.")):
+    """Read analysts' decisions back; every row is checked first and nothing is stored if any row is wrong."""
+    from lccode.cli._util import console, open_workspace
+    from lccode.review.sheets import import_sheet
+
+    out = import_sheet(open_workspace(workspace), file, analyst, dry_run)
+    verb = f"Would import {out['would_import']}" if dry_run else f"Imported {out['imported']}"
+    console().print(f"{verb} decisions from {file}; {out['unchanged']} were already stored, "
+                    f"{out['not_reviewed']} rows had no decision and were left out.")
+
+
+@review_app.command("stats")
+def stats_cmd(workspace: Path = WorkspaceOpt,
+              model: str = typer.Option(None, help="Model id to compare (default: the latest coding run's)."),
+              json_out: Path = typer.Option(None, "--json", help="Also write all figures to this JSON file.")):
+    """Agreement of the model with analysts, between analysts, and review counts per community."""
+    import json
+
+    from lccode.cli._util import console, open_workspace, table
+    from lccode.atomic import write_text_atomic
+    from lccode.review.stats import review_stats
+
+    st = review_stats(open_workspace(workspace), model)
+
+    def f(x):
+        return "-" if x is None else f"{x:.2f}"
+
+    console().print(f"Model {st['model_id'] or '(none)'} · codebook {st['codebook']} · lccode {st['lccode_version']}")
+    table("Reviewed per community", ["community", "segments", "coded by model", "reviewed", "coded", "unsure",
+                                     "double-reviewed", "disagreements"],
+          [[c["community"], c["segments"], c["model_coded"], c["reviewed"], c["coded"], c["unsure"],
+            c["double_reviewed"], c["disagreements"]] for c in st["communities"]])
+    mva = st["model_vs_analysts"]
+    if mva["n"]:
+        table(f"Model vs analysts ({mva['n']} reviewed segments): micro P {f(mva['micro_precision'])}, "
+              f"R {f(mva['micro_recall'])}, mean κ {f(mva['mean_kappa'])}",
+              ["code", "analysts said yes", "model said yes", "precision", "recall", "κ"],
+              [[c, m["support"], m["predicted"], f(m["precision"]), f(m["recall"]), f(m["kappa"])]
+               for c, m in mva["per_code"].items() if m["support"] or m["predicted"]])
+    else:
+        console().print("Model vs analysts: no reviewed segment coded by this model yet.")
+    ava = st["analyst_vs_analyst"]
+    if ava["segments"]:
+        table(f"Analyst vs analyst ({ava['segments']} double-reviewed segments): Krippendorff's α {f(ava['alpha'])}, "
+              f"mean κ {f(ava['mean_kappa'])}", ["analysts", "segments", "κ", "same codes"],
+              [[f"{p['a']} – {p['b']}", p["segments"], f(p["kappa"]), f"{p['same_codes']:.0%}"] for p in ava["pairs"]])
+        table("Analyst agreement per code (codes someone used)", ["code", "times used", "α", "κ"],
+              [[c, m["positives"], f(m["alpha"]), f(m["kappa"])] for c, m in ava["per_code"].items() if m["positives"]])
+    else:
+        console().print("Analyst vs analyst: no segment has been coded by two analysts yet.")
+    if json_out:
+        write_text_atomic(json_out, json.dumps(st, indent=2, ensure_ascii=False))
+        console().print(f"Wrote {json_out}")
+
+
+def register(app: typer.Typer):
+    app.add_typer(review_app, name="review")

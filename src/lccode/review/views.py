@@ -1,0 +1,129 @@
+"""What the review pages show, gathered from the workspace as plain data (the templates only lay it out)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from lccode.codebook import Codebook, code_colors
+
+
+def page_lang(cb: Codebook, *candidates: str | None) -> str:
+    """The first candidate language the codebook has text in, else the codebook's first language."""
+    for lang in candidates:
+        if lang in cb.languages:
+            return lang
+    return cb.languages[0]
+
+
+def hms(t: float | None) -> str:
+    if t is None:
+        return ""
+    t = int(t)
+    return f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"
+
+
+@dataclass(frozen=True)
+class CodeView:
+    id: str
+    label: str
+    other_label: str  # the name in the codebook's other language, so Dutch and English readers both recognise it
+    definition: str
+    color: str
+    category: str
+
+
+def code_views(cb: Codebook, lang: str) -> dict[str, CodeView]:
+    colors = code_colors(cb)
+    others = [lg for lg in cb.languages if lg != lang]
+    out = {}
+    for code in cb.codes:
+        other = code.name.get(others[0], "") if others else ""
+        out[code.id] = CodeView(code.id, code.label(lang), other if other != code.label(lang) else "",
+                                code.definition.get(lang) or next(iter(code.definition.values()), ""),
+                                colors[code.id], code.category)
+    return out
+
+
+def code_groups(cb: Codebook, lang: str, views: dict[str, CodeView]) -> list[dict]:
+    return [{"id": cat.id, "label": cat.label(lang), "color": cat.color or "#888888",
+             "codes": [views[c] for c in cat.code_ids]} for cat in cb.categories]
+
+
+def latest_by_analyst(ws, key: str) -> list[dict]:
+    """Each analyst's latest decision on a segment, oldest first."""
+    rows = ws.conn.execute(
+        "SELECT * FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions WHERE segment_key=? GROUP BY analyst) "
+        "ORDER BY id", (key,)).fetchall()
+    return [{"analyst": r["analyst"], "status": r["status"], "codes": json.loads(r["codes"]), "source": r["source"],
+             "at": r["created_at"].replace("T", " ")[:16], "id": r["id"]} for r in rows]
+
+
+def disagree(decisions: list[dict]) -> bool:
+    return len({tuple(d["codes"]) for d in decisions if d["status"] == "coded"}) > 1
+
+
+def prediction(ws, key: str, model_id: str) -> tuple[dict[str, float], list[str]]:
+    row = ws.conn.execute("SELECT probs, codes FROM predictions WHERE segment_key=? AND model_id=?",
+                          (key, model_id)).fetchone()
+    return (json.loads(row[0]), json.loads(row[1])) if row else ({}, [])
+
+
+def suggestions(probs: dict[str, float], thresholds: dict[str, float], proposed: list[str], views, n: int = 6,
+                floor: float = 0.05) -> list[dict]:
+    """The codes worth a look: everything proposed, then the most probable others (up to n; below `floor` only
+    to show at least three), so a near-miss is one key press away and noise stays off the screen."""
+    ranked = sorted((c for c in probs if c in views and c in thresholds), key=lambda c: -probs[c])
+    picked = [c for c in ranked if c in proposed]
+    for c in ranked:
+        if len(picked) >= n:
+            break
+        if c not in proposed and (probs[c] >= floor or len(picked) < 3):
+            picked.append(c)
+    return [{"code": views[c], "p": round(100 * probs[c]), "t": round(100 * thresholds[c]), "proposed": c in proposed}
+            for c in picked]
+
+
+def previous_key(ws, analyst: str | None, current: str | None) -> str | None:
+    """The segment to go back to: the one this analyst decided just before the one on screen (or their latest
+    decision, on a segment they have not decided), so pressing B repeatedly walks back through their work."""
+    if not analyst:
+        return None
+    keys = [r[0] for r in ws.conn.execute("SELECT segment_key, MAX(id) AS last FROM decisions WHERE analyst=? "
+                                          "GROUP BY segment_key ORDER BY last DESC", (analyst,))]
+    if current in keys:
+        i = keys.index(current)
+        return keys[i + 1] if i + 1 < len(keys) else None
+    return keys[0] if keys else None
+
+
+def transcript_turns(ws, transcript_id: str, model_id: str | None) -> list[dict]:
+    """The transcript as speaker turns of segments, each with its effective codes (analysts' override the model's)."""
+    from lccode.review.decisions import effective_codes
+
+    eff = effective_codes(ws, model_id)
+    turns: list[dict] = []
+    for s in ws.segments("s.transcript_id=?", (transcript_id,)):
+        e = eff.get(s.key, {})
+        seg = {"key": s.key, "index": s.index, "text": s.text, "codes": list(e.get("codes", ())), "source": e.get("source"),
+               "disagreement": bool(e.get("disagreement"))}
+        turn_id = (s.turn_index, s.speaker) if s.turn_index is not None else (s.index, s.speaker)
+        if turns and turns[-1]["id"] == turn_id:
+            turns[-1]["segments"].append(seg)
+        else:
+            turns.append({"id": turn_id, "speaker": s.speaker or "", "role": s.role or "", "time": hms(s.t_start),
+                          "segments": [seg]})
+    return turns
+
+
+def disagreements(ws) -> list[dict]:
+    """Segments where analysts' latest coded decisions differ, with each analyst's codes."""
+    from lccode.review.decisions import final_decisions
+
+    out = []
+    for d in final_decisions(ws):
+        if not d.disagreement:
+            continue
+        out.append({"key": d.segment_key, "transcript": d.transcript_id, "text": d.text, "community": d.community,
+                    "decisions": [x for x in latest_by_analyst(ws, d.segment_key) if x["status"] == "coded"]})
+    return out
