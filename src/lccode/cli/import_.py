@@ -1,0 +1,48 @@
+"""`lccode import refi PROJECT.qdpx`: coding done by people in a QDA tool, into the workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lccode.cli._util import WorkspaceOpt
+
+app = typer.Typer(help="Bring in transcripts and coding made elsewhere.", no_args_is_help=True)
+
+
+@app.command("refi")
+def refi_cmd(
+    project: Path = typer.Argument(..., help="REFI-QDA project exported from ATLAS.ti, NVivo, MAXQDA or QualCoder (.qdpx)."),
+    workspace: Path = WorkspaceOpt,
+    mapping: Path = typer.Option(None, "--mapping", "-m",
+                                 help="CSV with columns refi_code,code_id for codes whose names differ from the codebook "
+                                      "(an empty code_id leaves that code out)."),
+    prefix: str = typer.Option("", help="Put this before every imported transcript id, e.g. 'atlas-'."),
+    community: str = typer.Option(None, help="Community for sources that belong to no case in the project."),
+    skip_model_codings: bool = typer.Option(False, "--skip-model-codings",
+                                            help="Leave out codings an lccode model made (kept from an lccode export)."),
+):
+    """Sources become transcripts; coded spans become segments with the coder's codes as review decisions."""
+    from lccode.cli._util import console, open_workspace, table
+    from lccode.export.refi_import import import_refi
+
+    ws = open_workspace(workspace)
+    res = import_refi(ws, project, mapping, prefix, community, skip_model_codings)
+    out = console()
+    out.print(f"Imported {len(res.transcripts)} transcripts with {res.segments} coded segments "
+              f"({res.codings} codings, {res.decisions} decisions) from {project}.")
+    for w in res.warnings:
+        out.print(f"[yellow]Warning:[/] {w}", highlight=False)
+    if res.model_codings:
+        verb = "were left out" if res.skipped_model_codings else "were imported under the model's name, not a person's"
+        out.print(f"{res.model_codings} codings in the project were made by an lccode model; they {verb}.")
+    if res.unknown_codes:
+        table("Codes not in the codebook (their codings were not imported)", ["REFI code", "codings"],
+              [[name, n] for name, n in res.unknown_codes])
+        out.print("Map them with --mapping FILE.csv (columns refi_code,code_id) and run the same import again: "
+                  "segments already imported are reused and the newly mapped codes are added.")
+
+
+def register(parent: typer.Typer):
+    parent.add_typer(app, name="import")

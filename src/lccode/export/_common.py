@@ -1,0 +1,82 @@
+"""Shared by the exports: output paths, atomic writes and the provenance every output carries."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from lccode.atomic import atomic_path
+from lccode.errors import InputError
+from lccode.export.i18n import t
+
+
+def output_path(path: str | Path, suffix: str | None = None) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("the output path is a folder", file=path, expected=f"a file name{f' ending in {suffix}' if suffix else ''}",
+                         fix=f"name the file to write, e.g. {path / ('lccode-export' + (suffix or ''))}")
+    if suffix and path.suffix.lower() != suffix:
+        raise InputError(f"the output file should end in {suffix}", file=path, expected=f"a name like export{suffix}",
+                         fix=f"use {path.with_suffix(suffix).name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextmanager
+def atomic_output(path: str | Path):
+    """A temp path that replaces `path` when the block succeeds, readable like any file the user saves."""
+    with atomic_path(path) as tmp:
+        yield tmp
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes files private (0600); an export is meant to be shared
+
+
+def write_bytes_atomic(path: str | Path, data: bytes):
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def produced_by(prov) -> dict:
+    """The short provenance stamped on records that may travel alone (a JSONL line)."""
+    return {"lccode": prov.lccode_version, "model_id": prov.model_id, "model_hash": prov.model_hash,
+            "codebook_id": prov.codebook_id, "codebook_hash": prov.codebook_hash}
+
+
+def provenance_rows(prov, lang: str) -> list[tuple[str, str]]:
+    """(label, value) pairs for a provenance sheet, box or note."""
+    pct = f"{100 * prov.share_reviewed:.1f}%"
+    rows = [
+        (t("p_lccode_version", lang), prov.lccode_version),
+        (t("p_created_at", lang), prov.created_at),
+        (t("p_codebook", lang), prov.codebook_ref),
+        (t("p_codebook_hash", lang), prov.codebook_hash),
+        (t("p_model_id", lang), prov.model_id or t("p_no_model", lang)),
+    ]
+    if prov.model_id:
+        rows += [(t("p_model_hash", lang), prov.model_hash or ""), (t("p_base_model", lang), prov.base_model or ""),
+                 (t("p_coded_at", lang), prov.coded_at or "")]
+    rows += [
+        (t("p_transcripts", lang), str(prov.transcripts)),
+        (t("p_segments", lang), str(prov.segments)),
+        (t("p_coded_segments", lang), str(prov.coded_segments)),
+        (t("p_reviewed_segments", lang), str(prov.reviewed_segments)),
+        (t("p_share_reviewed", lang), pct),
+    ]
+    for k, v in dev_metric_items(prov, lang):
+        rows.append((f"{t('p_dev', lang)}: {k}", v))
+    return rows
+
+
+def dev_metric_items(prov, lang: str = "en") -> list[tuple[str, str]]:
+    """The model's dev-set figures with readable names (the dev set is not an independent test set)."""
+    m = prov.dev_metrics or {}
+    out = []
+    for k in ("n", "micro_f1", "macro_f1", "micro_precision", "micro_recall", "mean_kappa", "krippendorff_alpha"):
+        if k in m and m[k] is not None:
+            out.append((t(f"m_{k}", lang), f"{m[k]:.3f}" if isinstance(m[k], float) else str(m[k])))
+    for sub_lang, sub in sorted((m.get("per_language") or {}).items()):
+        if isinstance(sub, dict) and "macro_f1" in sub:
+            out.append((f"{t('m_macro_f1', lang)} ({sub_lang})", f"{sub['macro_f1']:.3f}"))
+    return out

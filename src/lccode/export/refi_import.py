@@ -1,0 +1,327 @@
+"""REFI-QDA import: a `.qdpx` coded by people (ATLAS.ti, NVivo, MAXQDA, QualCoder) into the workspace.
+
+Each text source becomes a transcript with its exact text; each coded span becomes a segment at the same
+code-point offsets, and its codings become review decisions (source 'refi') by the coder named in the project,
+so imported coding is training and gold data. Codes are matched to codebook ids by id or by name in any
+codebook language; a mapping CSV (`refi_code,code_id`) covers the rest. Everything is read and checked before
+the first row is written, and a failure while writing removes what this import added.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from lccode.errors import InputError
+from lccode.export.refi import MODEL_USER_PREFIX, validation_errors
+from lccode.records import KINDS, LEVELS, Segment, Transcript, TranscriptMeta, Turn
+
+log = logging.getLogger(__name__)
+DEFAULT_ANALYST = "refi-import"
+
+
+@dataclass(frozen=True)
+class RefiImport:
+    transcripts: tuple[str, ...]
+    segments: int
+    decisions: int
+    codings: int  # (segment, code) pairs stored
+    unknown_codes: tuple[tuple[str, int], ...]  # REFI code name, codings left out
+    model_codings: int  # codings the project says an lccode model made
+    skipped_model_codings: bool
+    warnings: tuple[str, ...]
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.split()).casefold()
+
+
+def read_mapping(path: str | Path, code_ids: set[str]) -> dict[str, str | None]:
+    """`refi_code,code_id` rows; an empty code_id means 'leave this code out on purpose'."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("mapping file not found", file=path, fix="check the path of the mapping CSV")
+    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or not {"refi_code", "code_id"} <= set(reader.fieldnames):
+        raise InputError("the mapping CSV needs the columns refi_code and code_id", file=path, line=1,
+                         expected="a header row: refi_code,code_id", fix="add that header; one REFI code per row")
+    out = {}
+    for n, row in enumerate(reader, 2):
+        name, target = (row["refi_code"] or "").strip(), (row["code_id"] or "").strip()
+        if not name:
+            continue
+        if target and target not in code_ids:
+            raise InputError(f"unknown code id '{target}'", file=path, line=n, field="code_id",
+                             expected="a code id from the workspace's codebook (see 'lccode codebook show')",
+                             fix="correct the id, or leave code_id empty to leave this REFI code out")
+        out[_norm(name)] = target or None
+    return out
+
+
+def _read_zip(path: Path):
+    if not path.is_file():
+        raise InputError("project file not found", file=path, expected="a REFI-QDA project (.qdpx)",
+                         fix="check the path and the file name")
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, FileNotFoundError, IsADirectoryError):
+        raise InputError("not a REFI-QDA project file", file=path, expected="a .qdpx file (a zip with project.qde)",
+                         fix="export the project from your QDA tool as 'REFI-QDA project (.qdpx)'") from None
+    qde = [n for n in z.namelist() if n.lower().endswith(".qde")]
+    if not qde:
+        raise InputError("the .qdpx holds no project.qde", file=path, expected="project.qde and a Sources/ folder",
+                         fix="export the whole project (not only the codebook) from your QDA tool")
+    return z, qde[0]
+
+
+def _source_text(z: zipfile.ZipFile, el, path: Path, P: str) -> str:
+    name = el.get("name") or el.get("guid")
+    ref = el.get("plainTextPath")
+    if ref:
+        member = ref.split("://", 1)[1] if "://" in ref else ref
+        candidates = [f"Sources/{member}", member]
+        found = next((c for c in candidates if c in z.namelist()), None)
+        if found is None:
+            raise InputError(f"text source '{name}' points at {ref}, which is not in the .qdpx", file=path,
+                             expected="the source text inside the project's Sources/ folder",
+                             fix="export the project again with its sources included")
+        data = z.read(found)
+    else:
+        content = el.find(f"{P}PlainTextContent")
+        if content is None or content.text is None:
+            raise InputError(f"text source '{name}' has no text", file=path, field="plainTextPath",
+                             expected="plainTextPath or PlainTextContent", fix="export the project again")
+        return content.text
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the text of source '{name}' is not UTF-8 (byte {exc.start})", file=f"{path}:{found}",
+                         expected="UTF-8 plain text, as REFI-QDA requires", fix="export the project again") from None
+    # A byte-order mark is not part of the text the offsets count.
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _slug(name: str) -> str:
+    stem = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", name.strip(), flags=re.I)
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-")
+
+
+def _turn_of(turns: list[Turn], start: int) -> Turn | None:
+    best = None
+    for t in turns:
+        if t.start_char <= start:
+            best = t
+        else:
+            break
+    return best
+
+
+def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str = "", community: str | None = None,
+                 skip_model_codings: bool = False):
+    """Parse and check a .qdpx; returns (transcripts with segments and decisions, report fields). Writes nothing."""
+    from lxml import etree
+
+    from lccode.segment import _times, segment_key
+    from lccode.ingest.plaintext import parse_turns
+
+    path = Path(path)
+    z, qde = _read_zip(path)
+    xml = z.read(qde)
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"project.qde is not valid XML: {exc.msg}", file=f"{path}:{qde}", line=exc.lineno,
+                         fix="export the project again from your QDA tool") from None
+    warnings = [f"project.qde does not follow the REFI-QDA schema ({e}); read it anyway"
+                for e in validation_errors(xml, "Project.xsd")[:3]]
+    P = "{" + (etree.QName(root).namespace or "") + "}" if etree.QName(root).namespace else ""
+    mapping = mapping or {}
+    by_name = {}
+    for c in cb.codes:
+        by_name[_norm(c.id)] = c.id
+        for label in c.name.values():
+            by_name.setdefault(_norm(label), c.id)
+    users = {u.get("guid"): u for u in root.iter(f"{P}User")}
+    codes: dict[str, str | None] = {}  # REFI guid -> codebook id; None: not matched
+    code_names, left_out = {}, set()  # left_out: mapped to nothing on purpose
+    for el in root.iter(f"{P}Code"):
+        g, name = el.get("guid"), el.get("name") or ""
+        code_names[g] = name
+        for key in (_norm(name), _norm(g or "")):
+            if key in mapping:
+                codes[g] = mapping[key]
+                if mapping[key] is None:
+                    left_out.add(g)
+                break
+        else:
+            # lccode's own exports carry the id in the description, whatever language the names are in.
+            m = re.search(r"\[lccode id: ([a-z0-9_]+)\]", el.findtext(f"{P}Description") or "")
+            codes[g] = by_name.get(_norm(name)) or (m.group(1) if m and m.group(1) in cb.code_ids else None)
+    variables = {v.get("guid"): (v.get("name") or "").casefold() for v in root.iter(f"{P}Variable")}
+
+    def var_values(el) -> dict[str, str]:
+        out = {}
+        for vv in el.findall(f"{P}VariableValue"):
+            ref = vv.find(f"{P}VariableRef")
+            name = variables.get(ref.get("targetGUID")) if ref is not None else None
+            val = vv.findtext(f"{P}TextValue")
+            if name and val:
+                out[name] = val.strip()
+        return out
+
+    case_of: dict[str, tuple[str, dict]] = {}
+    for case in root.iter(f"{P}Case"):
+        for ref in case.findall(f"{P}SourceRef"):
+            case_of.setdefault(ref.get("targetGUID"), (case.get("name") or "unknown", var_values(case)))
+    unknown: dict[str, int] = defaultdict(int)
+    n_model, n_codings, out, used_ids = 0, 0, [], set()
+    for src in root.iter(f"{P}TextSource"):
+        name = src.get("name") or src.get("guid")
+        text = _source_text(z, src, path, P)
+        case_name, case_vars = case_of.get(src.get("guid"), (community or "unknown", {}))
+        vals = case_vars | var_values(src)
+        tid = prefix + (_slug(name) or src.get("guid"))
+        base, n = tid, 2
+        while tid in used_ids:
+            tid, n = f"{base}-{n}", n + 1
+        used_ids.add(tid)
+        level = vals.get("level") if vals.get("level") in LEVELS else None
+        kind = vals.get("kind") if vals.get("kind") in KINDS else "interview"
+        language = vals.get("language") if vals.get("language") in ("nl", "en") else "auto"
+        meta = TranscriptMeta(tid, case_name, level, kind, None, language)
+        spans: dict[tuple[int, int], dict[str, set]] = defaultdict(lambda: defaultdict(set))
+        for sel in src.findall(f"{P}PlainTextSelection"):
+            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            if not 0 <= start < end <= len(text):
+                raise InputError(f"a coded selection in source '{name}' spans characters {start}-{end}, but the text "
+                                 f"has {len(text)}", file=path, field=f"PlainTextSelection {sel.get('guid')}",
+                                 expected="offsets inside the source text",
+                                 fix="export the project again; if it persists, the QDA tool counted line endings "
+                                     "differently from the stored text")
+            if not text[start:end].strip():
+                warnings.append(f"source '{name}': an empty selection at {start}-{end} was left out")
+                continue
+            for coding in sel.findall(f"{P}Coding"):
+                ref = coding.find(f"{P}CodeRef")
+                g = ref.get("targetGUID") if ref is not None else None
+                user = users.get(coding.get("creatingUser") or sel.get("creatingUser"))
+                is_model = user is not None and (user.get("id") or "").startswith(MODEL_USER_PREFIX)
+                n_model += is_model
+                if is_model and skip_model_codings:
+                    continue
+                code = codes.get(g)
+                if code is None:
+                    if g not in left_out:
+                        unknown[code_names.get(g, g or "?")] += 1
+                    continue
+                analyst = (user.get("name") or user.get("id")) if user is not None else None
+                spans[(start, end)][analyst or DEFAULT_ANALYST].add(code)
+                n_codings += 1
+        turns = parse_turns(text) or [Turn(0, None, 0, len(text))]
+        segments, decisions, seen = [], [], {}
+        for i, (start, end) in enumerate(sorted(spans)):
+            seg_text = text[start:end]
+            turn = _turn_of(turns, start)
+            t0, t1 = _times(turn, start, end) if turn else (None, None)
+            speaker = turn.speaker if turn else None
+            seg = Segment(tid, i, start, end, seg_text, speaker, meta.role_of(speaker), turn.index if turn else None,
+                          language if language != "auto" else None, t0, t1, segment_key(tid, seg_text, seen))
+            segments.append(seg)
+            for analyst, cs in sorted(spans[(start, end)].items()):
+                decisions.append((seg, analyst, sorted(cs)))
+        content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        tr = Transcript(meta, text, tuple(turns), f"{path}#{name}", "refi", content_hash)
+        out.append((tr, segments, decisions))
+    return out, dict(unknown), n_model, n_codings, warnings
+
+
+def _existing(ws, tr: Transcript, path: Path) -> dict | None:
+    """Segments by span of a transcript this project was imported into before; None for a new transcript."""
+    row = ws.conn.execute("SELECT format, content_hash FROM transcripts WHERE id=?", (tr.meta.id,)).fetchone()
+    if row is None:
+        return None
+    if row["format"] != "refi" or row["content_hash"] != tr.content_hash:
+        raise InputError(f"the workspace already has a different transcript '{tr.meta.id}'", file=path,
+                         field=f"TextSource {tr.meta.id}",
+                         fix="import with --prefix (e.g. --prefix refi-) or into a new workspace; nothing was imported")
+    return {(s.start_char, s.end_char): s for s in ws.segments("s.transcript_id=?", (tr.meta.id,))}
+
+
+def _merge(ws, segs: list[Segment], decisions: list, existing: dict) -> tuple[list[Segment], list]:
+    """Re-importing (say, after adding a mapping): reuse segments already there, add only new spans."""
+    next_idx = 1 + max((s.index for s in existing.values()), default=-1)
+    new, by_key = [], {}
+    for s in segs:
+        old = existing.get((s.start_char, s.end_char))
+        if old is None:
+            key, n = s.key, 1
+            while ws.segment(key) is not None:
+                key, n = f"{s.key}~r{n}", n + 1
+            old = replace(s, index=next_idx, key=key)
+            next_idx += 1
+            new.append(old)
+        by_key[s.key] = old
+    return new, [(by_key[s.key], a, cs) for s, a, cs in decisions]
+
+
+def import_refi(ws, path: str | Path, mapping_path: str | Path | None = None, prefix: str = "",
+                community: str | None = None, skip_model_codings: bool = False) -> RefiImport:
+    from lccode.language import detect
+    from lccode.workspace import now
+
+    cb = ws.codebook()
+    path = Path(path)
+    mapping = read_mapping(mapping_path, set(cb.code_ids)) if mapping_path else None
+    items, unknown, n_model, n_codings, warnings = read_project(path, cb, mapping, prefix, community,
+                                                                skip_model_codings)
+    existing = {tr.meta.id: _existing(ws, tr, path) for tr, _, _ in items}
+    before = ws.conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
+    created, new_keys, n_dec, n_seg = [], [], 0, 0
+    try:
+        for tr, segs, decisions in items:
+            if tr.meta.language == "auto":
+                overall = detect(tr.text[:5000])
+                by_key = {s.key: replace(s, lang=detect(s.text, default=overall)) for s in segs}
+                segs, decisions = list(by_key.values()), [(by_key[s.key], a, cs) for s, a, cs in decisions]
+            old = existing[tr.meta.id]
+            if old is None:
+                ws.add_transcript(tr, segs)
+                created.append(tr.meta.id)
+            else:
+                segs, decisions = _merge(ws, segs, decisions, old)
+                with ws.transaction() as c:
+                    c.executemany("INSERT INTO segments VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                                  [(s.key, s.transcript_id, s.index, s.start_char, s.end_char, s.text, s.speaker,
+                                    s.role, s.turn_index, s.lang, s.t_start, s.t_end) for s in segs])
+                new_keys += [s.key for s in segs]
+            n_seg += len({s.key for s, _, _ in decisions})
+            stamp = now()
+            with ws.transaction() as c:
+                c.executemany(
+                    "INSERT INTO decisions(segment_key, transcript_id, segment_text, analyst, status, codes, proposal, "
+                    "model_id, source, created_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    [(s.key, s.transcript_id, s.text, analyst, "coded", json.dumps(cs), None, None, "refi", stamp)
+                     for s, analyst, cs in decisions])
+            n_dec += len(decisions)
+    except BaseException:
+        # Take back what this import wrote; decisions from before it are untouched (their ids are lower).
+        tids = [tr.meta.id for tr, _, _ in items]
+        with ws.transaction() as c:
+            c.executemany("DELETE FROM decisions WHERE id > ? AND source='refi' AND transcript_id=?",
+                          [(before, tid) for tid in tids])
+            c.executemany("DELETE FROM segments WHERE key=?", [(k,) for k in new_keys])
+            c.executemany("DELETE FROM transcripts WHERE id=?", [(tid,) for tid in created])
+        raise
+    log.debug("imported %d transcripts, %d coded segments from %s", len(items), n_seg, path)
+    return RefiImport(tuple(tr.meta.id for tr, _, _ in items), n_seg, n_dec,
+                      sum(len(cs) for _, _, d in items for _, _, cs in d), tuple(sorted(unknown.items())),
+                      n_model, skip_model_codings, tuple(warnings))
