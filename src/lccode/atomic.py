@@ -17,6 +17,9 @@ def atomic_path(target: str | Path):
     os.close(fd)
     try:
         yield Path(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes files private (0600); outputs are meant to be shared
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -88,6 +88,7 @@ def load_encoder(name_or_path: str | Path):
 
     _offline()
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # lccode shows its own progress; weight-loading bars are noise
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(name_or_path))
         encoder = AutoModel.from_pretrained(str(name_or_path), add_pooling_layer=False)

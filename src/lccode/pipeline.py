@@ -53,16 +53,14 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
 
 
 def _exports(ws, folder: Path, console) -> dict:
-    try:
-        from lccode.export import refi, report, tables
-    except ImportError:  # exports not installed in this build
-        console.print("Exports are not available in this build.")
-        return {}
-    folder.mkdir(parents=True, exist_ok=True)
+    from lccode.aggregate import load_corpus
+    from lccode.export import refi, report, tables
+
+    corpus = load_corpus(ws)  # read once, used by all three exports
     written = {
-        "report": report.write_report(ws, folder / "report.html"),
-        "xlsx": tables.write_xlsx(ws, folder / "coded.xlsx"),
-        "refi": refi.write_qdpx(ws, folder / "project.qdpx"),
+        "report": report.write_report(ws, folder / "report.html", corpus=corpus),
+        "xlsx": tables.write_xlsx(ws, folder / "coded.xlsx", corpus=corpus),
+        "refi": refi.write_qdpx(ws, folder / "project.qdpx", corpus=corpus),
     }
     for kind, path in written.items():
         console.print(f"  {kind:7} {path}")

@@ -50,8 +50,9 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
 
 
 def _tokenize(tokenizer, examples: list[Example], cfg: TrainConfig, labels: list[str]):
-    from datasets import Dataset
+    from datasets import Dataset, disable_progress_bars
 
+    disable_progress_bars()
     ds = Dataset.from_dict({"text": [cfg.input_prefix + e.text for e in examples],
                             "labels": label_matrix(examples, labels).tolist()})
     ds = ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=cfg.max_length), batched=True,

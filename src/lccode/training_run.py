@@ -76,9 +76,6 @@ class _Progress:
     def update(self, kind: str, **info):
         if kind == "step":
             self.prog.update(self.task, advance=1, description=f"Training (epoch {info['epoch']}, loss {info['loss']:.3f})")
-        elif kind == "epoch":
-            self.prog.console.print(f"  epoch {info['epoch']}: dev macro-F1 {info['dev_macro_f1']:.3f}, "
-                                    f"micro-F1 {info['dev_micro_f1']:.3f} ({info['seconds']:.0f} s)")
 
     def close(self):
         self.prog.stop()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from pathlib import Path
 
 from lccode.atomic import atomic_path
@@ -23,14 +21,7 @@ def output_path(path: str | Path, suffix: str | None = None) -> Path:
     return path
 
 
-@contextmanager
-def atomic_output(path: str | Path):
-    """A temp path that replaces `path` when the block succeeds, readable like any file the user saves."""
-    with atomic_path(path) as tmp:
-        yield tmp
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes files private (0600); an export is meant to be shared
+atomic_output = atomic_path  # a temp path that replaces `path` only when the block succeeds
 
 
 def write_bytes_atomic(path: str | Path, data: bytes):
