@@ -33,8 +33,8 @@ def models_dir() -> Path:
     if env:
         return Path(env)
     repo = Path(__file__).resolve().parents[2]
-    if (repo / "pyproject.toml").is_file() and (repo / "models").is_dir():
-        return repo / "models"
+    if (repo / "pyproject.toml").is_file() and (repo / "src" / "lccode").is_dir():
+        return repo / "models"  # a checkout (editable install): the git-ignored models/ folder
     return Path.home() / ".cache" / "lccode" / "models"
 
 
