@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import logging
 import re
 import zipfile
@@ -277,6 +276,7 @@ def import_refi(ws, path: str | Path, mapping_path: str | Path | None = None, pr
                 community: str | None = None, skip_model_codings: bool = False) -> RefiImport:
     from lccode.language import detect
     from lccode.workspace import now
+    from lccode.review.decisions import insert_decisions
 
     cb = ws.codebook()
     path = Path(path)
@@ -306,11 +306,7 @@ def import_refi(ws, path: str | Path, mapping_path: str | Path | None = None, pr
             n_seg += len({s.key for s, _, _ in decisions})
             stamp = now()
             with ws.transaction() as c:
-                c.executemany(
-                    "INSERT INTO decisions(segment_key, transcript_id, segment_text, analyst, status, codes, proposal, "
-                    "model_id, source, created_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                    [(s.key, s.transcript_id, s.text, analyst, "coded", json.dumps(cs), None, None, "refi", stamp)
-                     for s, analyst, cs in decisions])
+                insert_decisions(c, [(s, analyst, "coded", cs, None, None) for s, analyst, cs in decisions], "refi", stamp)
             n_dec += len(decisions)
     except BaseException:
         # Take back what this import wrote; decisions from before it are untouched (their ids are lower).

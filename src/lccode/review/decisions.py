@@ -53,12 +53,20 @@ def record_decision(ws, segment_key: str, analyst: str, codes: list[str], status
         raise InputError(f"no segment with id '{segment_key}' in this workspace", field="segment",
                          fix="use the segment ids from 'lccode review export' of this workspace")
     with ws.transaction() as c:
-        cur = c.execute(
+        return insert_decisions(c, [(seg, analyst, status, codes, proposal, model_id)], source, now())[0]
+
+
+def insert_decisions(conn, rows: list[tuple], source: str, stamp: str) -> list[int]:
+    """The one place decisions are written: rows of (segment, analyst, status, codes, proposal, model_id),
+    inside the caller's transaction; validation is the caller's job."""
+    ids = []
+    for seg, analyst, status, codes, proposal, model_id in rows:
+        ids.append(conn.execute(
             "INSERT INTO decisions(segment_key, transcript_id, segment_text, analyst, status, codes, proposal, model_id, "
             "source, created_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
-            (segment_key, seg.transcript_id, seg.text, analyst, status, json.dumps(sorted(set(codes))),
-             json.dumps(proposal) if proposal is not None else None, model_id, source, now()))
-        return cur.lastrowid
+            (seg.key, seg.transcript_id, seg.text, analyst, status, json.dumps(sorted(set(codes))),
+             json.dumps(proposal) if proposal is not None else None, model_id, source, stamp)).lastrowid)
+    return ids
 
 
 def _latest_rows(ws, analyst: str | None = None):
@@ -130,14 +138,6 @@ def record_decisions(ws, items: list[dict], source: str) -> list[int]:
                 or any(c not in known for c in it["codes"])):
             raise InputError(f"invalid decision for segment '{it['segment_key']}'; nothing was stored",
                              fix="validate the decisions before storing them")
-        proposal = it.get("proposal")
-        rows.append((it["segment_key"], seg.transcript_id, seg.text, it["analyst"].strip(), status,
-                     json.dumps(sorted(set(it["codes"]))), json.dumps(proposal) if proposal is not None else None,
-                     it.get("model_id"), source, now()))
+        rows.append((seg, it["analyst"].strip(), status, it["codes"], it.get("proposal"), it.get("model_id")))
     with ws.transaction() as c:
-        ids = []
-        for row in rows:
-            ids.append(c.execute(
-                "INSERT INTO decisions(segment_key, transcript_id, segment_text, analyst, status, codes, proposal, "
-                "model_id, source, created_at) VALUES(?,?,?,?,?,?,?,?,?,?)", row).lastrowid)
-        return ids
+        return insert_decisions(c, rows, source, now())
