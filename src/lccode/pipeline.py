@@ -34,7 +34,8 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
     for r in results:
         console.print(f"  {r.status:9} {r.transcript_id}" + (f" ({r.n_segments} segments)" if r.n_segments else ""))
     st = ws.status()
-    console.print(f"{st['transcripts']} transcripts, {st['segments']} segments.")
+    console.print(f"{st['transcripts']} transcripts, {st['segments']} segments. A preview:")
+    _preview(ws, console)
     console.rule("4. Coding")
     prog, task = progress_bar("Coding segments", st["segments"])
     with prog:
@@ -50,6 +51,19 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
         written = _exports(ws, workspace / "exports", console)
     console.print(f"\nNext: review the uncertain segments with  lccode review serve -w {workspace}")
     return {"coding": stats, "exports": written}
+
+
+def _preview(ws, console, n: int = 6):
+    from rich.table import Table
+
+    segs = ws.segments()[:n]
+    t = Table(show_header=True, header_style="bold")
+    for col in ("transcript", "chars", "speaker", "lang", "text"):
+        t.add_column(col, overflow="fold")
+    for s in segs:
+        t.add_row(s.transcript_id, f"{s.start_char}-{s.end_char}", f"{s.speaker or ''} ({s.role or '-'})", s.lang or "",
+                  s.text)
+    console.print(t)
 
 
 def _exports(ws, folder: Path, console) -> dict:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 class TrainConfig:
     base_model: str | None = None          # HF id or folder; None = the provisioned multilingual-e5-small
     name: str = "lc-default"
-    epochs: int = 8
+    epochs: int = 7
     batch_size: int = 16
     learning_rate: float = 1e-4
     head_learning_rate: float = 2e-3

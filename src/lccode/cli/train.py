@@ -14,7 +14,7 @@ def register(app: typer.Typer):
         output: Path = typer.Option(None, "--output", "-o", help="Model folder (default: models/lc-default)."),
         codebook: Path = typer.Option(None, help="Codebook (default: the workspace's, else the bundled one)."),
         base_model: str = typer.Option(None, help="Hugging Face id or folder of the encoder (default: offline multilingual-e5-small)."),
-        epochs: int = typer.Option(8), batch_size: int = typer.Option(16), learning_rate: float = typer.Option(1e-4),
+        epochs: int = typer.Option(7), batch_size: int = typer.Option(16), learning_rate: float = typer.Option(1e-4),
         trainable_layers: int = typer.Option(None, help="Top encoder layers to fine-tune (default: 4 on CPU, all on GPU)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
         seed: int = typer.Option(13), name: str = typer.Option("lc-default", help="Model name recorded in its card."),
