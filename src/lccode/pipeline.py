@@ -9,7 +9,7 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
     from lccode.cli._util import progress_bar
     from lccode.cli.summary import print_code_summary
     from lccode.modeling import META_FILE
-    from lccode.predict import code_workspace
+    from lccode.predict import code_workspace, pending_count
     from lccode.provision import default_base_dir, provision
     from lccode.training_args import TrainConfig
     from lccode.training_run import default_model_dir, run_training
@@ -37,7 +37,7 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
     console.print(f"{st['transcripts']} transcripts, {st['segments']} segments. A preview:")
     _preview(ws, console)
     console.rule("4. Coding")
-    prog, task = progress_bar("Coding segments", st["segments"])
+    prog, task = progress_bar("Coding segments", pending_count(ws, model))
     with prog:
         stats = code_workspace(ws, model, device, progress=lambda n: prog.advance(task, n))
     if stats["segments"]:

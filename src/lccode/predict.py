@@ -77,6 +77,18 @@ class Coder:
         return (probs >= self.thresholds).astype(np.float32)
 
 
+_PENDING = "s.key NOT IN (SELECT segment_key FROM predictions WHERE model_id=?)"
+
+
+def pending_count(ws, model_dir: str | Path, redo: bool = False) -> int:
+    """How many segments `code_workspace` would code (for progress bars), without loading the model."""
+    from lccode.modeling import read_meta
+
+    if redo:
+        return ws.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0]
+    return ws.conn.execute(f"SELECT COUNT(*) FROM segments s WHERE {_PENDING}", (read_meta(model_dir)["model_id"],)).fetchone()[0]
+
+
 def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: int = 64, redo: bool = False,
                    progress=None) -> dict:
     """Code every segment this model has not coded yet; store probabilities and decisions, one run record."""
@@ -90,7 +102,7 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     if redo:
         segs = ws.segments()
     else:
-        segs = ws.segments("s.key NOT IN (SELECT segment_key FROM predictions WHERE model_id=?)", (model_id,))
+        segs = ws.segments(_PENDING, (model_id,))
     m = coder.meta
     run = ws.start_run("code", model_id, m["weights_sha256"], cb.ref, {
         "device": coder.placement.describe(), "model_dir": str(Path(model_dir).resolve()), "model_name": m["name"],
@@ -117,7 +129,8 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
         raise
     seconds = time.perf_counter() - t0
     stats = {"segments": done, "seconds": round(seconds, 2), "segments_per_s": round(done / seconds, 1) if seconds else None,
-             "device": coder.placement.describe(), "model_id": model_id, "skipped": len(ws.segments()) - done if not redo else 0}
+             "device": coder.placement.describe(), "model_id": model_id,
+             "skipped": ws.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0] - done}
     params = json.loads(ws.conn.execute("SELECT params FROM runs WHERE id=?", (run,)).fetchone()[0])
     ws.finish_run(run, "done", params | {"stats": stats})
     return stats

@@ -18,13 +18,12 @@ def register(app: typer.Typer):
     ):
         """Code every segment the model has not coded yet, with a probability per code."""
         from lccode.cli._util import console, open_workspace, progress_bar
-        from lccode.predict import code_workspace
+        from lccode.predict import code_workspace, pending_count
         from lccode.training_run import default_model_dir
 
         ws = open_workspace(workspace)
         model = model or default_model_dir()
-        todo = ws.status()["segments"]
-        prog, task = progress_bar("Coding segments", todo)
+        prog, task = progress_bar("Coding segments", pending_count(ws, model, redo))
         with prog:
             stats = code_workspace(ws, model, device, batch_size, redo, progress=lambda n: prog.advance(task, n))
         console().print(f"Coded {stats['segments']} segments with {stats['model_id']} on {stats['device']}"
