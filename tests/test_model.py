@@ -44,11 +44,11 @@ def tiny_model(tmp_path_factory, base_dir, codebook):
 
 
 def test_provisioned_folder_loads_offline_and_matches_its_checksum(base_dir):
-    from lccode.provision import PROVENANCE, _sha256, is_provisioned
+    from lccode.provision import PROVENANCE, file_sha256, is_provisioned
 
     info = json.loads((base_dir / PROVENANCE).read_text())
     assert is_provisioned(base_dir)
-    assert _sha256(base_dir / "model.safetensors") == info["weights_sha256"]
+    assert file_sha256(base_dir / "model.safetensors") == info["weights_sha256"]
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     import subprocess
     import sys

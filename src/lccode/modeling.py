@@ -6,7 +6,6 @@ tokenizer) plus `head.safetensors` and `lccode.json` (codebook, thresholds, temp
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -110,12 +109,9 @@ def new_model(base: str | Path, labels: list[str], dropout: float = 0.1) -> tupl
 
 
 def weights_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for name in ("model.safetensors", HEAD_FILE):
-        with open(folder / name, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 22), b""):
-                h.update(chunk)
-    return h.hexdigest()
+    from lccode.provision import file_sha256
+
+    return file_sha256(folder / "model.safetensors", folder / HEAD_FILE)
 
 
 def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict) -> dict:

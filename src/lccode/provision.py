@@ -202,11 +202,13 @@ def build_tokenizer(e5: E5File):
     return tok
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(*paths: Path) -> str:
+    """sha256 over the files' bytes, in order, read in chunks (weights are hundreds of MB)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    for path in paths:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 
@@ -229,7 +231,7 @@ def provision(dest: str | Path | None = None, force: bool = False, verify: bool 
         return dest
     src = source_path()
     if verify:
-        digest = _sha256(src)
+        digest = file_sha256(src)
         if digest != SOURCE_SHA256:
             raise ModelError(f"{src.name} has checksum {digest[:16]}..., not the one lccode was built for", file=src,
                              expected=f"sha256 {SOURCE_SHA256[:16]}... ({SOURCE_PACKAGE})",
@@ -270,7 +272,7 @@ def _write_folder(e5: E5File, out: Path):
     (out / "tokenizer_config.json").write_text(json.dumps(tok_config, indent=2))
     info = {"name": f"intfloat/{BASE_MODEL_NAME} (4-bit, dequantised)", "source": SOURCE_PACKAGE,
             "source_file": SOURCE_FILE, "source_sha256": SOURCE_SHA256,
-            "weights_sha256": _sha256(out / "model.safetensors"),
+            "weights_sha256": file_sha256(out / "model.safetensors"),
             "weights_bytes": (out / "model.safetensors").stat().st_size, "license": "MIT",
             "pooling": "mean", "input_prefix": "query: "}
     (out / PROVENANCE).write_text(json.dumps(info, indent=2))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LEVELS = ("ecosystem", "fieldlab", "micro")
 KINDS = ("interview", "meeting")
@@ -77,4 +77,3 @@ class Segment:
     key: str = ""
     context_before: str | None = None
     context_after: str | None = None
-    codes: tuple[str, ...] = field(default=())

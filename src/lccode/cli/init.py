@@ -11,7 +11,7 @@ def register(app: typer.Typer):
         directory: Path = typer.Argument(Path("lc-workspace"), help="Folder for the new workspace."),
         codebook: Path = typer.Option(None, "--codebook", "-c", help="Codebook YAML (default: the bundled Learning Communities codebook)."),
         unit: str = typer.Option("sentence", help="Segment unit: sentence or turn."),
-        context: int = typer.Option(1, help="Neighbouring segments shown as context in review."),
+        context: int = typer.Option(2, help="Neighbouring segments shown before and after a segment in review."),
     ):
         """Create a workspace: a folder with the project database and a copy of the codebook."""
         from lccode.cli._util import console

@@ -172,7 +172,7 @@ def create_app(workspace: str | Path, token: str | None = None):
             probs, proposed = v.prediction(ws, key, queue.run.model_id)
             decisions = v.latest_by_analyst(ws, key)
             mine = next((d for d in decisions if d["analyst"] == analyst), None)
-            before, after = ws.neighbours(seg, 2)
+            before, after = ws.neighbours(seg)
             return page(request, "segment.html", ws, seg=seg, tr=tr, lang=lang, time=v.hms(seg.t_start),
                         before=before, after=after, views=views, groups=v.code_groups(cb, lang, views),
                         suggestions=v.suggestions(probs, queue.run.thresholds, proposed, views),

@@ -57,7 +57,7 @@ def export_queue(ws, path: str | Path, analyst: str | None = None, filters: dict
     rows = []
     for pos, it in enumerate(queue.items, 1):
         seg = ws.segment(it.key)
-        before, after = ws.neighbours(seg, 1)
+        before, after = ws.neighbours(seg, 1)  # one sentence each side: spreadsheet cells are narrow
         mine = next((d for d in latest_by_analyst(ws, it.key) if analyst and d["analyst"] == analyst), None)
         top = sorted((c for c in it.probs if it.probs[c] >= 0.05), key=lambda c: -it.probs[c])[:6]
         rows.append({

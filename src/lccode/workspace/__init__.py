@@ -38,7 +38,7 @@ class Workspace:
     # -- lifecycle ---------------------------------------------------------------------------------
     @classmethod
     def create(cls, root: str | Path, codebook: str | Path | None = None, unit: str = "sentence",
-               context: int = 1) -> "Workspace":
+               context: int = 2) -> "Workspace":
         from lccode.codebook import DEFAULT_CODEBOOK, load_codebook
         from lccode.segment import Segmenter
 
@@ -154,7 +154,13 @@ class Workspace:
         row = self.conn.execute("SELECT * FROM segments WHERE key=?", (key,)).fetchone()
         return row_to_segment(row) if row else None
 
-    def neighbours(self, seg: Segment, n: int = 2) -> tuple[list[Segment], list[Segment]]:
+    @property
+    def context(self) -> int:
+        """Neighbouring segments shown around a segment in review pages and sheets (`lccode init --context`)."""
+        return int(self.meta("context", "2"))
+
+    def neighbours(self, seg: Segment, n: int | None = None) -> tuple[list[Segment], list[Segment]]:
+        n = self.context if n is None else n
         rows = self.conn.execute("SELECT * FROM segments WHERE transcript_id=? AND idx BETWEEN ? AND ? ORDER BY idx",
                                  (seg.transcript_id, seg.index - n, seg.index + n)).fetchall()
         segs = [row_to_segment(r) for r in rows]
