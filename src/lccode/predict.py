@@ -12,14 +12,15 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def batch_logits(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
-                 prefix: str = "query: ", progress=None) -> np.ndarray:
-    """Raw logits for texts; sorted by length so each batch pads little, returned in input order."""
+def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
+                 prefix: str = "query: ", progress=None):
+    """Pooled encoder output per text (a tensor on the model's device); sorted by length so each batch pads
+    little, returned in input order."""
     import torch
 
     from lccode.device import autocast
 
-    out = np.zeros((len(texts), model.head.out_features), dtype=np.float32)
+    out = torch.zeros((len(texts), model.head.in_features), device=placement.device)
     if not texts:
         return out
     order = np.argsort([len(t) for t in texts], kind="stable")
@@ -29,11 +30,25 @@ def batch_logits(model, tokenizer, texts: list[str], placement, batch_size: int 
             idx = order[start:start + batch_size]
             enc = tokenizer([prefix + texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
                             return_tensors="pt")
-            logits = model(enc["input_ids"].to(placement.device), enc["attention_mask"].to(placement.device))
-            out[idx] = logits.float().cpu().numpy()
+            pooled = model.pooled(enc["input_ids"].to(placement.device), enc["attention_mask"].to(placement.device))
+            out[torch.as_tensor(idx, device=placement.device)] = pooled.float()
             if progress:
                 progress(len(idx))
     return out
+
+
+def batch_logits(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
+                 prefix: str = "query: ", progress=None, positions=None) -> np.ndarray:
+    """Raw logits for texts. With positions (lccode.context), a context model reads each text with its neighbours;
+    without, each text is a stand-alone excerpt."""
+    import torch
+
+    from lccode.context import layout
+
+    pooled = batch_pooled(model, tokenizer, texts, placement, batch_size, max_length, prefix, progress)
+    lay = layout(positions) if positions is not None and getattr(model, "context", None) is not None else None
+    with torch.inference_mode():
+        return model.logits(pooled, lay).float().cpu().numpy()
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -68,9 +83,12 @@ class Coder:
     def thresholds(self) -> np.ndarray:
         return np.array([self.meta["thresholds"][c] for c in self.labels], dtype=np.float32)
 
-    def probabilities(self, texts: list[str], batch_size: int = 64, progress=None) -> np.ndarray:
+    def probabilities(self, texts: list[str], batch_size: int = 64, progress=None, positions=None) -> np.ndarray:
+        """Calibrated probabilities; `positions` (one lccode.context.Position per text, whole transcripts in order)
+        lets a context model read each segment with its neighbours."""
         logits = batch_logits(self.model, self.tokenizer, texts, self.placement, batch_size,
-                              self.meta.get("max_length", 128), self.meta.get("input_prefix", "query: "), progress)
+                              self.meta.get("max_length", 128), self.meta.get("input_prefix", "query: "), progress,
+                              positions)
         return sigmoid(logits / float(self.meta.get("temperature", 1.0)))
 
     def decide(self, probs: np.ndarray) -> np.ndarray:
@@ -78,6 +96,31 @@ class Coder:
 
 
 _PENDING = "s.key NOT IN (SELECT segment_key FROM predictions WHERE model_id=?)"
+
+
+def positions_of(segments, kinds: dict[str, str]) -> list:
+    from lccode.context import Position
+
+    return [Position(s.transcript_id, s.turn_index, s.role, kinds.get(s.transcript_id)) for s in segments]
+
+
+def _transcript_chunks(ws, segs, chunk: int = 512):
+    """Pending segments grouped by whole transcripts (about `chunk` at a time, stored per chunk so an
+    interruption keeps what was coded), each with all segments of those transcripts as context."""
+    by_doc: dict[str, list] = {}
+    for s in segs:
+        by_doc.setdefault(s.transcript_id, []).append(s)
+    group: list[str] = []
+    size = 0
+    docs = list(by_doc)
+    for i, doc in enumerate(docs):
+        group.append(doc)
+        size += len(by_doc[doc])
+        if size >= chunk or i == len(docs) - 1:
+            marks = ",".join("?" * len(group))
+            context = ws.segments(f"s.transcript_id IN ({marks})", tuple(group))
+            yield [s for d in group for s in by_doc[d]], context
+            group, size = [], 0
 
 
 def pending_count(ws, model_dir: str | Path, redo: bool = False) -> int:
@@ -111,11 +154,17 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
         "trained_at": m.get("trained_at"), "decisions_used": m.get("decisions_used", 0)})
     t0 = time.perf_counter()
     done = 0
-    chunk = 512  # stored per chunk, so an interruption keeps what was coded
+    kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
     try:
-        for start in range(0, len(segs), chunk):
-            part = segs[start:start + chunk]
-            probs = coder.probabilities([s.text for s in part], batch_size, progress)
+        for part, context in _transcript_chunks(ws, segs):
+            # A segment is read with its neighbours, so whole transcripts are coded; only the pending are stored.
+            pending = {s.key for s in part}
+            probs_all = coder.probabilities([s.text for s in context], batch_size, None, positions_of(context, kinds))
+            keep = [i for i, s in enumerate(context) if s.key in pending]
+            probs = probs_all[keep]
+            part = [context[i] for i in keep]
+            if progress:
+                progress(len(part))
             decisions = coder.decide(probs)
             stamp = now()
             rows = [(s.key, model_id, run, json.dumps({c: round(float(p), 5) for c, p in zip(coder.labels, pr)}),

@@ -6,7 +6,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from lccode.data import DEFAULT_DATA_DIR, load_jsonl, workspace_examples
+from lccode.data import DEFAULT_DATA_DIR, workspace_examples
 from lccode.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -29,17 +29,18 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
 
         ws = Workspace.open(workspace)
     cb = load_codebook(codebook_path) if codebook_path else (ws.codebook() if ws else load_codebook())
+    from lccode.gold import load_examples
+
     if not data:
-        default = DEFAULT_DATA_DIR / "train.jsonl"
-        if not default.is_file():
+        data, default_dev = default_training_files()
+        if not data:
             raise InputError("no training data given", expected="--data FILE.jsonl with labelled segments",
                              fix="pass --data (and --dev), or run from an lccode checkout that has training_data/")
-        data = [default]
-        if dev is None and (DEFAULT_DATA_DIR / "dev.jsonl").is_file():
-            dev = DEFAULT_DATA_DIR / "dev.jsonl"
-    examples = [ex for path in data for ex in load_jsonl(path, cb.code_ids)]
-    dev_examples = load_jsonl(dev, cb.code_ids) if dev else None
-    extra = {"train_files": [str(p) for p in data], "dev_file": str(dev) if dev else None}
+        dev = dev if dev is not None else default_dev
+    dev = [dev] if isinstance(dev, (str, Path)) else dev
+    examples = [ex for path in data for ex in load_examples(path, cb.code_ids)]
+    dev_examples = [ex for path in dev for ex in load_examples(path, cb.code_ids)] if dev else None
+    extra = {"train_files": [str(p) for p in data], "dev_files": [str(p) for p in dev or []]}
     if ws is not None:
         reviewed, ids = workspace_examples(ws)
         dev_texts = {e.text for e in dev_examples or []}
@@ -57,6 +58,15 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
         if progress:
             progress.close()
     return meta | {"path": str(output)}
+
+
+def default_training_files() -> tuple[list[Path], list[Path]]:
+    """The bundled data: excerpts (train/dev.jsonl) and whole coded transcripts (transcripts/train, /dev).
+    transcripts/test is never read by training: it is the held-out split for `lccode evaluate`."""
+    root = DEFAULT_DATA_DIR
+    train = [p for p in (root / "train.jsonl", root / "transcripts" / "train") if p.exists()]
+    dev = [p for p in (root / "dev.jsonl", root / "transcripts" / "dev") if p.exists()]
+    return train, dev
 
 
 def _override(examples, reviewed):
