@@ -7,6 +7,8 @@ from dataclasses import dataclass
 LEVELS = ("ecosystem", "fieldlab", "micro")
 KINDS = ("interview", "meeting")
 LANGUAGES = ("nl", "en")
+# A transcript or segment in another language is labelled "other"; the detected language is recorded beside it.
+LANGUAGE_LABELS = (*LANGUAGES, "other")
 ROLES = ("interviewer", "respondent", "facilitator", "participant")
 
 
