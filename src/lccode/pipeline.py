@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, exports: bool, console) -> dict:
-    from lccode.cli._util import progress_bar
+    from lccode.cli._util import plural, progress_bar
     from lccode.cli.summary import print_code_summary
     from lccode.modeling import META_FILE
     from lccode.predict import code_workspace, pending_count
@@ -32,7 +32,7 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
     ws = Workspace.open(workspace) if (workspace / DB_NAME).is_file() else Workspace.create(workspace)
     results = add_paths(ws, [corpus])
     for r in results:
-        console.print(f"  {r.status:9} {r.transcript_id}" + (f" ({r.n_segments} segments)" if r.n_segments else ""))
+        console.print(f"  {r.status:9} {r.transcript_id}" + (f" ({plural(r.n_segments, 'segment')})" if r.n_segments else ""))
     st = ws.status()
     console.print(f"{st['transcripts']} transcripts, {st['segments']} segments. A preview:")
     _preview(ws, console)

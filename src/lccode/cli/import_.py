@@ -20,8 +20,10 @@ def refi_cmd(
                                       "(an empty code_id leaves that code out)."),
     prefix: str = typer.Option("", help="Put this before every imported transcript id, e.g. 'atlas-'."),
     community: str = typer.Option(None, help="Community for sources that belong to no case in the project."),
-    skip_model_codings: bool = typer.Option(False, "--skip-model-codings",
-                                            help="Leave out codings an lccode model made (kept from an lccode export)."),
+    skip_model_codings: bool = typer.Option(
+        True, "--skip-model-codings/--keep-model-codings",
+        help="Codings an lccode model made (recognised after a round trip through any tool) are not human decisions: "
+             "left out by default; --keep-model-codings stores them under the model's name."),
     uncoded_as_negatives: bool = typer.Option(
         False, "--uncoded-as-negatives",
         help="The coders read every source in full: store the text they left uncoded as 'no code' decisions "
