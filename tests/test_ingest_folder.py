@@ -130,17 +130,18 @@ def test_cli_add_prints_what_was_taken_and_skipped(tmp_path, cli):
     folder = _mixed_folder(tmp_path)
     ws = tmp_path / "ws"
     assert cli("init", ws)[0] == 0
+    (folder / "short.txt").write_text("R: We leerden veel van elkaar.\n", encoding="utf-8")
     code, out, err = cli("add", "-w", ws, folder, "--text-column", "freetext")
     assert code == 0, err
     lines = {ln.split("│")[1].strip(): ln for ln in out.splitlines() if ln.count("│") >= 5}
     assert "added" in lines["ID2.odt"] and "3 segments; language en" in lines["ID2.odt"]  # heading + 2 paragraphs
     assert "added" in lines["survey456.csv"] and "2 segments" in lines["survey456.csv"]
     assert "skipped" in lines["project_memo.txt"] and "skipped" in lines["common-words.txt"]
-    assert not re.search(r"(?<!\d)1 segments", out)
+    assert "1 segment;" in lines["short.txt"] and not re.search(r"(?<!\d)1 segments", out)
     from lccode.workspace import Workspace
 
     stored = [r["id"] for r in Workspace.open(ws).transcripts()]
-    assert stored == ["ID2", "en_roles_interview", "survey456", "transcript"]
+    assert stored == ["ID2", "en_roles_interview", "short", "survey456", "transcript"]
 
 
 def test_other_languages_are_labelled_other_with_the_language_recorded(tmp_path, cli):
