@@ -69,12 +69,13 @@ def _preview(ws, console, n: int = 6):
 def _exports(ws, folder: Path, console) -> dict:
     from lccode.aggregate import load_corpus
     from lccode.export import refi, report, tables
+    from lccode.export._common import export_name
 
     corpus = load_corpus(ws)  # read once, used by all three exports
     written = {
-        "report": report.write_report(ws, folder / "report.html", corpus=corpus),
-        "xlsx": tables.write_xlsx(ws, folder / "coded.xlsx", corpus=corpus),
-        "refi": refi.write_qdpx(ws, folder / "project.qdpx", corpus=corpus),
+        "report": report.write_report(ws, folder / export_name("report"), corpus=corpus),
+        "xlsx": tables.write_xlsx(ws, folder / export_name("xlsx"), corpus=corpus),
+        "refi": refi.write_qdpx(ws, folder / export_name("refi"), corpus=corpus),
     }
     for kind, path in written.items():
         console.print(f"  {kind:7} {path}")
