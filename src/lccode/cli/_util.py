@@ -56,3 +56,8 @@ def table(title: str, columns: list[str], rows: list[list]):
     for r in rows:
         t.add_row(*[str(x) for x in r])
     console().print(t)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 segment', '2 segments'."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"

@@ -177,7 +177,10 @@ def xlsx_from(corpus: CodedCorpus, summary: Summary, path: str | Path, lang: str
 
 def write_csv(ws, folder: str | Path, lang: str = "en", model_id: str | None = None,
               corpus: CodedCorpus | None = None) -> list[Path]:
-    """One CSV per table in `folder` (UTF-8 with BOM, so Excel shows accents right)."""
+    """One CSV per table in `folder` (UTF-8 with BOM, so Excel shows accents right).
+
+    The header row holds the column names the JSONL export uses (`transcript`, `start_char`, `code_id` ...), the
+    same in every language, so scripts read both alike; the XLSX shows them as readable headers in `lang`."""
     check_lang(lang)
     corpus, summary = _load(ws, corpus, model_id)
     folder = Path(folder)
@@ -192,7 +195,7 @@ def write_csv(ws, folder: str | Path, lang: str = "en", model_id: str | None = N
     for tab in tables:
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(tab.headers)
+        w.writerow(tab.columns)
         w.writerows([["" if v is None else v for v in row] for row in tab.rows])
         blobs.append((folder / f"{tab.id}.csv", buf.getvalue().encode("utf-8-sig")))
     # Everything is built before the first file is written, so a failure leaves the folder as it was.

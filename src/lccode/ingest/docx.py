@@ -19,7 +19,7 @@ def read_docx_text(path: Path) -> str:
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises several types for damaged packages
-        raise InputError(f"Word could not read this .docx ({type(exc).__name__}: {exc})", file=path,
+        raise InputError(f"this .docx could not be read ({type(exc).__name__}: {exc})", file=path,
                          expected="a Word .docx file", fix="open and re-save it in Word or LibreOffice") from None
     paragraphs = [p.text.replace("\r", "") for p in document.paragraphs if p.text.strip()]
     if not paragraphs:

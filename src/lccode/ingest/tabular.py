@@ -1,4 +1,8 @@
-"""Pre-segmented text in .jsonl or .csv: one segment per row, kept as the transcriber cut it."""
+"""Pre-segmented text in .jsonl, .csv or .xlsx: one segment per row, kept as the transcriber cut it.
+
+The text is in the column `text` unless `--text-column` names another (a survey's `freetext`); `speaker` is
+optional. The same names are used by every format, in and out.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,74 @@ from lccode.errors import InputError
 from lccode.records import Turn
 
 
-def read_rows(text: str, path: Path) -> list[dict]:
+TEXT = "text"
+SPEAKER = "speaker"
+
+
+def columns(path: Path) -> list[str] | None:
+    """The header of a .csv or .xlsx (None when it cannot be read here: read_transcript reports that)."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            try:
+                first = next(wb.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+            finally:
+                wb.close()
+            return [str(c).strip() for c in first if c is not None]
+        from lccode.ingest.decode import read_text
+
+        return next(csv.reader(io.StringIO(read_text(path))), [])
+    except Exception:  # noqa: BLE001 - any unreadable table is reported by the reader itself
+        return None
+
+
+def _missing_column(path: Path, want: str, have: list[str]) -> InputError:
+    return InputError(f"no '{want}' column", file=path, line=1, field=want,
+                      expected=f"a header row with a '{want}' column (optional: {SPEAKER}); found: {', '.join(have) or 'none'}",
+                      fix=f"name the column that holds the segments '{TEXT}', or pass --text-column COLUMN")
+
+
+def _table_rows(header: list[str], body, path: Path, text_column: str | None) -> list[dict]:
+    want = text_column or TEXT
+    if want not in header:
+        raise _missing_column(path, want, header)
+    rows = []
+    for n, cells in body:
+        row = {k: v for k, v in zip(header, cells) if k}
+        # A short row has None for missing cells; an empty segment is skipped like a blank line.
+        value = row.get(want)
+        rows.append(row | {TEXT: "" if value is None else str(value), "_line": n})
+    return rows
+
+
+def read_xlsx_rows(path: Path, text_column: str | None = None) -> list[dict]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises several types for damaged files
+        raise InputError(f"the spreadsheet could not be read ({type(exc).__name__})", file=path,
+                         expected="an Excel .xlsx workbook", fix="open and re-save it in Excel or LibreOffice") from None
+    try:
+        it = wb.worksheets[0].iter_rows(values_only=True)
+        header = [str(c).strip() if c is not None else "" for c in next(it, ())]
+        rows = _table_rows(header, ((n, list(r)) for n, r in enumerate(it, 2)), path, text_column)
+    finally:
+        wb.close()
+    return _non_empty(rows, path)
+
+
+def _non_empty(rows: list[dict], path: Path) -> list[dict]:
+    rows = [r for r in rows if r[TEXT].strip()]
+    if not rows:
+        raise InputError("no segments with text", file=path, expected="rows with a non-empty text", fix="check the file")
+    return rows
+
+
+def read_rows(text: str, path: Path, text_column: str | None = None) -> list[dict]:
+    want = text_column or TEXT
     rows = []
     if path.suffix.lower() == ".jsonl":
         for n, line in enumerate(text.splitlines(), 1):
@@ -23,23 +94,15 @@ def read_rows(text: str, path: Path) -> list[dict]:
                 raise InputError(f"not valid JSON ({exc.msg})", file=path, line=n,
                                  expected='one JSON object per line, e.g. {"text": "...", "speaker": "R"}',
                                  fix="correct or remove this line") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                raise InputError("the line has no 'text' string", file=path, line=n, field="text",
-                                 expected='{"text": "..."}', fix="add the segment text under the key 'text'")
-            rows.append(obj | {"_line": n})
+            if not isinstance(obj, dict) or not isinstance(obj.get(want), str):
+                raise InputError(f"the line has no '{want}' string", file=path, line=n, field=want,
+                                 expected=f'{{"{want}": "..."}}', fix=f"add the segment text under the key '{want}'")
+            rows.append(obj | {TEXT: obj[want], "_line": n})
     else:
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "text" not in reader.fieldnames:
-            raise InputError("the CSV has no 'text' column", file=path, line=1, field="text",
-                             expected="a header row with a 'text' column (optional: speaker)",
-                             fix="name the column that holds the segments 'text'")
-        for n, row in enumerate(reader, 2):
-            # A short row has None for missing cells; an empty segment is skipped like a blank line.
-            rows.append({k: v for k, v in row.items() if k is not None} | {"text": row["text"] or "", "_line": n})
-    rows = [r for r in rows if r["text"].strip()]
-    if not rows:
-        raise InputError("no segments with text", file=path, expected="rows with a non-empty 'text'", fix="check the file")
-    return rows
+        reader = csv.reader(io.StringIO(text))
+        header = [h.strip() for h in next(reader, [])]
+        rows = _table_rows(header, enumerate(reader, 2), path, text_column)
+    return _non_empty(rows, path)
 
 
 def rows_to_transcript(rows: list[dict]) -> tuple[str, list[Turn]]:
