@@ -35,6 +35,54 @@ def evaluate(gold: str | Path, model_dir: str | Path, device: str = "auto", batc
     return report
 
 
+def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: bool = False, device: str = "auto",
+                       batch_size: int = 64) -> dict:
+    """A model against the human decisions in a workspace (review, spreadsheet or a coded REFI-QDA project).
+
+    Gold are the segments with a final human decision ("coded", possibly with no codes). With `complete`, a
+    transcript that has any decision counts as read in full: its undecided segments are gold "no code" (how a
+    project coded in ATLAS.ti/NVivo/MAXQDA/QualCoder is meant). Turn figures use fully decided turns only."""
+    from lccode.data import Example, data_hash
+    from lccode.errors import InputError
+    from lccode.predict import Coder, positions_of
+    from lccode.review.decisions import final_decisions
+    from lccode.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    coder = Coder.load(model_dir, ws.codebook(), device)
+    final = {d.segment_key: d for d in final_decisions(ws) if d.status == "coded"}
+    if not final:
+        raise InputError("no human decisions in this workspace", file=workspace,
+                         expected="segments reviewed by an analyst or imported from a coded project",
+                         fix="review segments (lccode review serve) or import a coded project (lccode import refi)")
+    docs = sorted({d.transcript_id for d in final.values()})
+    segs = ws.segments(f"s.transcript_id IN ({','.join('?' * len(docs))})", tuple(docs))
+    kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
+    probs = coder.probabilities([s.text for s in segs], batch_size, None, positions_of(segs, kinds))
+    decided_turns: dict[tuple, bool] = {}
+    for s in segs:
+        k = (s.transcript_id, s.turn_index)
+        decided_turns[k] = decided_turns.get(k, True) and (complete or s.key in final)
+    rows, examples = [], []
+    for i, s in enumerate(segs):
+        if s.key not in final and not complete:
+            continue
+        codes = final[s.key].codes if s.key in final else ()
+        whole = decided_turns[(s.transcript_id, s.turn_index)] and s.turn_index is not None
+        examples.append(Example(s.text, tuple(codes), s.lang, s.key, None, None, s.role,
+                                s.transcript_id if whole else None, s.turn_index if whole else None, kinds.get(s.transcript_id)))
+        rows.append(i)
+    report = score(examples, probs[rows], coder.decide(probs[rows]), coder.thresholds, coder.labels)
+    report["provenance"] = {
+        "lccode_version": __version__, "model_id": coder.meta["model_id"], "model_sha256": coder.meta["weights_sha256"],
+        "codebook_ref": coder.meta["codebook_ref"], "codebook_hash": coder.meta["codebook_hash"],
+        "gold_workspace": str(workspace), "gold_kind": "workspace decisions" + (" (complete transcripts)" if complete else ""),
+        "gold_hash": data_hash(examples), "device": coder.placement.describe(),
+        "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return report
+
+
 def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray, labels: list[str]) -> dict:
     """Segment-level figures; for transcript examples also per speaker turn (a turn carries the union of its
     segments' codes). `unreliable` lists codes whose kappa is below RELIABLE_KAPPA at the coarsest level given."""

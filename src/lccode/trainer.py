@@ -317,6 +317,10 @@ def dev_metrics(examples: list[Example], y: np.ndarray, pred: np.ndarray, labels
                          for c, m in turns["per_code"].items()},
             "per_language": {lang: _summary(multilabel_report(yt[rows], pt[rows], labels))
                              for lang in sorted(set(langs) - {None}) if (rows := [i for i, l in enumerate(langs) if l == lang])}}
+    from lccode.evaluate import RELIABLE_KAPPA
+
+    basis = out.get("transcript_turns", out)["per_code"]
+    out["unreliable"] = sorted(c for c, m in basis.items() if m["support"] and not (m["kappa"] >= RELIABLE_KAPPA))
     return out
 
 

@@ -31,6 +31,7 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
     cb = load_codebook(codebook_path) if codebook_path else (ws.codebook() if ws else load_codebook())
     from lccode.gold import load_examples
 
+    bundled = not data
     if not data:
         data, default_dev = default_training_files()
         if not data:
@@ -57,7 +58,36 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
     finally:
         if progress:
             progress.close()
+    test = DEFAULT_DATA_DIR / "transcripts" / "test"
+    if bundled and test.is_dir():
+        meta = record_test(output, test)
     return meta | {"path": str(output)}
+
+
+def record_test(model_dir: Path, gold: Path) -> dict:
+    """Score the model on the held-out transcript split and keep the figures in its lccode.json and card."""
+    import json
+
+    from lccode.atomic import write_text_atomic
+    from lccode.evaluate import evaluate
+    from lccode.model_card import write_card
+    from lccode.modeling import META_FILE, read_meta
+
+    rep = evaluate(gold, model_dir)
+    keys = ("n", "micro_precision", "micro_recall", "micro_f1", "macro_f1", "mean_kappa")
+    pick = lambda m: {k: m[k] for k in keys}  # noqa: E731
+    meta = read_meta(model_dir)
+    meta["test_metrics"] = {
+        "gold": str(gold), "gold_hash": rep["provenance"]["gold_hash"], "transcripts": rep.get("transcripts"),
+        "segments": pick(rep), "turns": pick(rep["turns"]) | {
+            "per_language": {lang: pick(m) for lang, m in rep["turns"]["per_language"].items()},
+            "per_code": {c: {k: m[k] for k in ("precision", "recall", "f1", "kappa", "support")}
+                         for c, m in rep["turns"]["per_code"].items()}},
+        "unreliable": rep["unreliable"]}
+    write_text_atomic(Path(model_dir) / META_FILE, json.dumps(meta, indent=2, ensure_ascii=False))
+    write_card(Path(model_dir), meta)
+    log.info("Held-out transcripts: turn micro-F1 %.3f, macro-F1 %.3f", rep["turns"]["micro_f1"], rep["turns"]["macro_f1"])
+    return meta
 
 
 def default_training_files() -> tuple[list[Path], list[Path]]:
