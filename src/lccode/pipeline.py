@@ -55,14 +55,16 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
 
 def _preview(ws, console, n: int = 6):
     from rich.table import Table
+    from rich.text import Text
 
     segs = ws.segments()[:n]
     t = Table(show_header=True, header_style="bold")
     for col in ("transcript", "chars", "speaker", "lang", "text"):
         t.add_column(col, overflow="fold")
     for s in segs:
-        t.add_row(s.transcript_id, f"{s.start_char}-{s.end_char}", f"{s.speaker or ''} ({s.role or '-'})", s.lang or "",
-                  s.text)
+        # Transcript text is never markup: "[inaudible]" or "[id1]" must show as written.
+        t.add_row(Text(s.transcript_id), f"{s.start_char}-{s.end_char}", Text(f"{s.speaker or ''} ({s.role or '-'})"),
+                  s.lang or "", Text(s.text))
     console.print(t)
 
 
