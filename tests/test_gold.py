@@ -92,3 +92,20 @@ def test_turn_level_scores_take_the_union_of_segments(codes):
     assert yt.shape[0] == len({e.turn for e in ex}) and langs[0] == "en"
     assert pt[0, j] == 1 and yt[0, j] == 1
     assert pt.sum() == 1
+
+
+def test_thresholds_are_tuned_on_excerpts_and_on_whole_turns(codes):
+    from lccode.data import label_matrix
+    from lccode.trainer import tuning_rows
+
+    turns = gold_examples(load_gold(GOLD / "meeting.json", codes))
+    excerpts = load_examples(REPO / "training_data" / "dev.jsonl", codes)[:3]
+    ex = excerpts + turns
+    y = label_matrix(ex, codes)
+    probs = np.random.default_rng(0).random(y.shape)
+    yr, pr = tuning_rows(ex, y, probs)
+    n_turns = len({e.turn for e in turns})
+    assert yr.shape == pr.shape == (3 + n_turns, len(codes))
+    first_turn = [i for i, e in enumerate(ex) if e.doc and e.turn == 0]
+    assert np.allclose(pr[3], probs[first_turn].max(axis=0))  # a turn scores its most confident segment
+    assert np.array_equal(yr[:3], y[:3])

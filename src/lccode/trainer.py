@@ -246,7 +246,7 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
             if progress:
                 progress("step", epoch=epoch + 1, loss=loss.item())
         dev_probs = sigmoid(dev_logits())
-        th = tune_thresholds(y_dev, dev_probs)
+        th = tune_thresholds(*tuning_rows(dev_ex, y_dev, dev_probs))
         rep = multilabel_report(y_dev, (dev_probs >= th).astype(np.float32), labels)
         history.append({"epoch": epoch + 1, "train_loss": running / max(steps, 1), "dev_macro_f1": rep["macro_f1"],
                         "dev_micro_f1": rep["micro_f1"], "seconds": round(time.perf_counter() - t0, 1)})
@@ -276,7 +276,7 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     temperature = fit_temperature(logits, y_dev)
     model.temperature.fill_(temperature)
     dev_probs = sigmoid(logits / temperature)
-    thresholds = tune_thresholds(y_dev, dev_probs)
+    thresholds = tune_thresholds(*tuning_rows(dev_ex, y_dev, dev_probs))
     dev_pred = (dev_probs >= thresholds).astype(np.float32)
     seconds = time.perf_counter() - t0
     meta = {
@@ -292,6 +292,20 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
         "dev_metrics": dev_metrics(dev_ex, y_dev, dev_pred, labels),
     } | (extra_meta or {})
     return save_model(model.cpu(), tokenizer, Path(output_dir), meta, delta=delta, base=base)
+
+
+def tuning_rows(examples: list[Example], y: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows thresholds are tuned on: each excerpt, and each transcript turn with its segments' highest
+    probability per code, since a researcher reads a transcript's codes per turn (a turn carries a code when
+    any of its segments does)."""
+    from lccode.metrics import turn_level
+
+    excerpts = [i for i, e in enumerate(examples) if e.doc is None]
+    sentences = [i for i, e in enumerate(examples) if e.doc is not None]
+    if not sentences:
+        return y, probs
+    yt, pt, _ = turn_level([examples[i] for i in sentences], y[sentences], probs[sentences])
+    return np.vstack([y[excerpts], yt]), np.vstack([probs[excerpts], pt])
 
 
 def dev_metrics(examples: list[Example], y: np.ndarray, pred: np.ndarray, labels: list[str]) -> dict:
