@@ -231,6 +231,29 @@ def test_evaluate_whole_transcripts_reports_turns_and_unreliable_codes(tiny_mode
     assert rep["provenance"]["gold_kind"] == "transcripts"
 
 
+def test_evaluate_against_workspace_decisions(tiny_model, tmp_path):
+    from lccode.evaluate import evaluate_workspace
+    from lccode.review.decisions import record_decision
+    from lccode.workspace import Workspace
+    from lccode.workspace.add import add_paths
+
+    ws = Workspace.create(tmp_path / "ws")
+    src = tmp_path / "t.txt"
+    src.write_text("Interviewer: Hoe ging het?\n\nR: We hadden geen tijd. De baas wilde er niet aan. Koffie?\n", encoding="utf-8")
+    add_paths(ws, [src])
+    segs = ws.segments()
+    record_decision(ws, segs[1].key, "ann", ["bd_time_pressure"])
+    record_decision(ws, segs[2].key, "ann", ["bd_parent_support"])
+    Workspace.create(tmp_path / "ws-empty")
+    with pytest.raises(LccodeError, match="no human decisions"):
+        evaluate_workspace(tmp_path / "ws-empty", tiny_model[0], device="cpu")
+    partial = evaluate_workspace(tmp_path / "ws", tiny_model[0], device="cpu")
+    assert partial["n"] == 2 and "turns" not in partial  # the respondent's turn is only partly decided
+    full = evaluate_workspace(tmp_path / "ws", tiny_model[0], complete=True, device="cpu")
+    assert full["n"] == len(segs) and full["turns"]["n"] == 2
+    assert full["turns"]["per_code"]["bd_time_pressure"]["support"] == 1
+
+
 def test_coding_a_workspace_stores_probabilities_and_skips_on_rerun(tiny_model, tmp_path):
     from lccode.predict import code_workspace
     from lccode.workspace import Workspace
