@@ -14,7 +14,9 @@ from pathlib import Path
 
 from lccode.errors import InputError, Problem
 
-DEFAULT_CODEBOOK = Path(__file__).resolve().parents[2] / "codebook" / "learning-communities.yaml"
+from lccode.paths import default_codebook
+
+DEFAULT_CODEBOOK = default_codebook()
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _TOP_KEYS = {"id", "version", "title", "description", "languages", "categories"}

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from lccode.errors import InputError, Problem
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "training_data"
+from lccode.paths import training_data_dir
+
+# The bundled labelled data lives in a checkout; an installed lccode trains on files the user names.
+DEFAULT_DATA_DIR = training_data_dir() or Path("training_data")
 
 
 @dataclass(frozen=True)

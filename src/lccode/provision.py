@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import struct
 import unicodedata
 from dataclasses import dataclass
@@ -28,14 +27,9 @@ PROVENANCE = "lccode-provenance.json"
 
 
 def models_dir() -> Path:
-    """$LCCODE_MODELS, else the checkout's git-ignored models/ folder, else ~/.cache/lccode/models."""
-    env = os.environ.get("LCCODE_MODELS")
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[2]
-    if (repo / "pyproject.toml").is_file() and (repo / "src" / "lccode").is_dir():
-        return repo / "models"  # a checkout (editable install): the git-ignored models/ folder
-    return Path.home() / ".cache" / "lccode" / "models"
+    from lccode.paths import models_dir as _models_dir
+
+    return _models_dir()
 
 
 def default_base_dir() -> Path:

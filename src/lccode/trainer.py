@@ -221,6 +221,8 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
         with torch.inference_mode():
             return model.logits(pooled, dev_lay).float().cpu().numpy()
 
+    if progress:
+        progress("start", steps=total)
     for epoch in range(cfg.epochs):
         model.train()
         running, steps = 0.0, 0

@@ -19,7 +19,8 @@ def default_model_dir() -> Path:
 
 
 def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, workspace: Path | None = None,
-                 output: Path | None = None, codebook_path: Path | None = None, show_progress: bool = False) -> dict:
+                 output: Path | None = None, codebook_path: Path | None = None, progress=None) -> dict:
+    """`progress(kind, **info)` receives the trainer's "start" (steps), "step" and "epoch" events."""
     from lccode.codebook import load_codebook
     from lccode.trainer import train
 
@@ -51,13 +52,7 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
             ",".join(map(str, sorted(ids))).encode()).hexdigest(), "workspace": str(workspace)}
         log.info("Added %d reviewed segments (%d decisions) from %s", len(reviewed), len(ids), workspace)
     output = Path(output) if output else default_model_dir()
-    progress = _Progress(cfg, len(examples) if dev_examples else int(len(examples) * (1 - cfg.dev_fraction))) if show_progress else None
-    try:
-        meta = train(cfg, cb, examples, output, dev_examples=dev_examples, extra_meta=extra,
-                     progress=progress.update if progress else None)
-    finally:
-        if progress:
-            progress.close()
+    meta = train(cfg, cb, examples, output, dev_examples=dev_examples, extra_meta=extra, progress=progress)
     test = DEFAULT_DATA_DIR / "transcripts" / "test"
     if bundled and test.is_dir():
         meta = record_test(output, test)
@@ -103,19 +98,3 @@ def _override(examples, reviewed):
     """Reviewed segments replace gold examples with the same text (a person's latest decision wins)."""
     texts = {e.text for e in reviewed}
     return [e for e in examples if e.text not in texts] + list(reviewed)
-
-
-class _Progress:
-    def __init__(self, cfg, n_train: int):
-        from lccode.cli._util import progress_bar
-
-        self.steps = -(-n_train // cfg.batch_size) * cfg.epochs
-        self.prog, self.task = progress_bar("Training", self.steps)
-        self.prog.start()
-
-    def update(self, kind: str, **info):
-        if kind == "step":
-            self.prog.update(self.task, advance=1, description=f"Training (epoch {info['epoch']}, loss {info['loss']:.3f})")
-
-    def close(self):
-        self.prog.stop()

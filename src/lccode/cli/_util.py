@@ -64,3 +64,23 @@ def table(title: str, columns: list[str], rows: list[list]):
 def plural(n: int, word: str, words: str | None = None) -> str:
     """'1 segment', '2 segments'."""
     return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+class TrainingProgress:
+    """Renders the trainer's progress callbacks ("start" with the step count, then "step" per optimiser step)."""
+
+    def __init__(self):
+        self.prog = self.task = None
+
+    def update(self, kind: str, **info):
+        if kind == "start":
+            self.prog, self.task = progress_bar("Training", info["steps"])
+            self.prog.start()
+        elif kind == "step" and self.prog is not None:
+            self.prog.update(self.task, advance=1,
+                             description=f"Training (epoch {info['epoch']}, loss {info['loss']:.3f})")
+
+    def close(self):
+        if self.prog is not None:
+            self.prog.stop()
+            self.prog = None

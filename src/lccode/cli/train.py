@@ -20,13 +20,17 @@ def register(app: typer.Typer):
         seed: int = typer.Option(13), name: str = typer.Option("lc-default", help="Model name recorded in its card."),
     ):
         """Fine-tune the multilingual classifier on labelled segments (and reviewed workspace segments)."""
-        from lccode.cli._util import console
+        from lccode.cli._util import TrainingProgress, console
         from lccode.training_args import TrainConfig
         from lccode.training_run import run_training
 
         cfg = TrainConfig(base_model=base_model, name=name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                           trainable_layers=trainable_layers, device=device, seed=seed)
-        meta = run_training(cfg, data, dev, from_workspace, output, codebook, show_progress=True)
+        bar = TrainingProgress()
+        try:
+            meta = run_training(cfg, data, dev, from_workspace, output, codebook, progress=bar.update)
+        finally:
+            bar.close()
         d = meta["dev_metrics"]
         console().print(f"Saved {meta['model_id']} to {meta['path']} in {meta['train_seconds']:.0f} s on {meta['device']}.")
         console().print(f"Dev: micro-F1 {d['micro_f1']:.3f}, macro-F1 {d['macro_f1']:.3f}, mean kappa {d['mean_kappa']:.3f}"
