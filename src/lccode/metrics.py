@@ -54,8 +54,11 @@ def multilabel_report(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str])
     }
 
 
-def tune_thresholds(y_true: np.ndarray, probs: np.ndarray, prior_weight: float = 8.0) -> np.ndarray:
-    """Per-code F1-optimal thresholds, shrunk towards one shared threshold where a code has few dev positives."""
+def tune_thresholds(y_true: np.ndarray, probs: np.ndarray, prior_weight: float = 20.0) -> np.ndarray:
+    """Per-code F1-optimal thresholds, shrunk towards one shared threshold where a code has few dev positives.
+
+    prior_weight 20 was chosen by leaving one dev transcript out at a time (turn micro-F1 0.779 at 8, 0.788 at
+    20, 0.764 at 50, 0.736 with one shared threshold)."""
     grid = np.arange(0.05, 0.951, 0.01)
     f_global = [prf(y_true, (probs >= t).astype(float))[2] for t in grid]
     t_global = float(grid[int(np.argmax(f_global))])

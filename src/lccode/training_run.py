@@ -42,7 +42,7 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
     dev = [dev] if isinstance(dev, (str, Path)) else dev
     examples = [ex for path in data for ex in load_examples(path, cb.code_ids)]
     dev_examples = [ex for path in dev for ex in load_examples(path, cb.code_ids)] if dev else None
-    extra = {"train_files": [str(p) for p in data], "dev_files": [str(p) for p in dev or []]}
+    extra = {"train_files": [_shown(p) for p in data], "dev_files": [_shown(p) for p in dev or []]}
     if ws is not None:
         reviewed, ids = workspace_examples(ws)
         dev_texts = {e.text for e in dev_examples or []}
@@ -73,7 +73,7 @@ def record_test(model_dir: Path, gold: Path) -> dict:
     pick = lambda m: {k: m[k] for k in keys}  # noqa: E731
     meta = read_meta(model_dir)
     meta["test_metrics"] = {
-        "gold": str(gold), "gold_hash": rep["provenance"]["gold_hash"], "transcripts": rep.get("transcripts"),
+        "gold": _shown(gold), "gold_hash": rep["provenance"]["gold_hash"], "transcripts": rep.get("transcripts"),
         "segments": pick(rep), "turns": pick(rep["turns"]) | {
             "per_language": {lang: pick(m) for lang, m in rep["turns"]["per_language"].items()},
             "per_code": {c: {k: m[k] for k in ("precision", "recall", "f1", "kappa", "support")}
@@ -83,6 +83,15 @@ def record_test(model_dir: Path, gold: Path) -> dict:
     write_card(Path(model_dir), meta)
     log.info("Held-out transcripts: turn micro-F1 %.3f, macro-F1 %.3f", rep["turns"]["micro_f1"], rep["turns"]["macro_f1"])
     return meta
+
+
+def _shown(path: Path) -> str:
+    """A data path as recorded in a model: relative to the checkout when inside it (a shipped model names no
+    machine's folders)."""
+    from lccode.paths import checkout
+
+    repo, path = checkout(), Path(path).resolve()
+    return str(path.relative_to(repo)) if repo and path.is_relative_to(repo) else str(path)
 
 
 def default_training_files() -> tuple[list[Path], list[Path]]:
