@@ -30,7 +30,7 @@ def test_sample_runs_the_main_job_with_a_given_model(tiny_model, small_corpus, t
     ws = tmp_path / "lc-sample"
     code, out, err = cli("sample", "-w", ws, "--corpus", small_corpus, "--model", tiny_model[0], "--device", "cpu")
     assert code == 0, err
-    assert "Using the model in" in out and "Coded " in out and "Coded segments per code" in out
+    assert "Using the model in" in out and "Coded " in out and "Segments per code" in out
     for name in ("report-en.html", "coded-en.xlsx", "project-en.qdpx"):
         assert (ws / "exports" / name).is_file()
     code, out, _ = cli("sample", "-w", ws, "--corpus", small_corpus, "--model", tiny_model[0], "--device", "cpu",

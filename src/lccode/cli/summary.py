@@ -22,5 +22,6 @@ def print_code_summary(ws, lang: str = "en"):
     n = len(segs) or 1
     rows = [[cb.category_of(c).label(lang), c, cb.code(c).label(lang), counts[c], f"{100 * counts[c] / n:.1f}%",
              len(transcripts.get(c, ()))] for c in cb.code_ids]
-    table(f"Coded segments per code ({len(eff)} of {len(segs)} segments coded)",
+    with_code = sum(1 for key, info in eff.items() if key in segs and info["codes"])
+    table(f"Segments per code ({with_code} of {len(segs)} segments carry a code; {len(eff)} seen by the model or a person)",
           ["category", "code", "name", "segments", "share", "transcripts"], rows)
