@@ -11,6 +11,9 @@ from lccode.records import Transcript, TranscriptMeta
 
 log = logging.getLogger(__name__)
 
+NO_TEXT = "no text found to segment"
+NO_TEXT_EXPECTED = "sentences with words (this file holds only labels, timestamps, punctuation or invisible characters)"
+NO_TEXT_FIX = "check that this is the right file and that its export finished, or remove it"
 FORMATS = {".txt": "text", ".md": "text", ".docx": "docx", ".vtt": "vtt", ".srt": "srt", ".jsonl": "jsonl", ".csv": "csv"}
 
 
@@ -24,6 +27,8 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None) -> Tra
                          expected="one of " + ", ".join(FORMATS), fix="export the transcript as .txt, .docx, .vtt or .srt")
     if not path.is_file():
         raise InputError("file not found", file=path, fix="check the path")
+    if fmt != "docx":  # refuse an oversized file before reading it (a .docx is bounded by its own checks)
+        decode.check_size(path.stat().st_size, path)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     meta = meta or TranscriptMeta(id=path.stem)
@@ -42,7 +47,7 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None) -> Tra
         else:
             text, turns = tabular.rows_to_transcript(tabular.read_rows(raw, path))
     if not turns:
-        raise InputError("no text found to segment", file=path, expected="transcript text", fix="check the file")
+        raise InputError(NO_TEXT, file=path, expected=NO_TEXT_EXPECTED, fix=NO_TEXT_FIX)
     return Transcript(meta, text, tuple(turns), str(path), fmt, digest, presegmented=fmt in ("jsonl", "csv"))
 
 

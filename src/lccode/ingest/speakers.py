@@ -10,10 +10,11 @@ _TS = r"(?:\[(?P<ts1>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\]|\((?P<ts2>(?:
 # A capitalised name of up to four words, Dutch/German particles allowed inside ("Jan van der Berg"); a later word
 # may be a bracketed note ("Respondent (Henk)") but not a timestamp ("Henk (00:12)" is name + stamp).
 _PARTICLES = r"(?:van|de|der|den|ter|ten|te|het|'t|op|von|zu|da|di|du|la|le)"
-NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]*(?: (?:{_PARTICLES} ){{0,3}}(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]*){{0,3}}"
+# Every repetition is bounded, so matching a label costs the same on a 50 MB line as on a short one.
+NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]{{0,40}}(?: (?:{_PARTICLES} ){{0,3}}(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]{{0,40}}){{0,3}}"
 _NAME = NAME
 LINE_LABEL = re.compile(
-    rf"^(?P<pre>[ \t]*(?:{_TS}[ \t]*)?)"
+    rf"^(?P<pre>[ \t]{{0,40}}(?:{_TS}[ \t]*)?)"
     rf"(?:\[(?P<bname>{_NAME})\]|(?P<cname>{_NAME})[ \t]*(?:{_TS.replace('ts1', 'ts7').replace('ts2', 'ts8').replace('ts3', 'ts9')}[ \t]*)?:)"
     rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
 )
