@@ -39,19 +39,21 @@ def _binary(path: Path, offset: int | None = None) -> InputError:
                       fix=_BINARY_FIX)
 
 
-def _check_text(text: str, path: Path, cp1252: bool = False) -> str:
+def _check_text(text: str, path: Path, guessed: str | None = None) -> str:
+    """`text` if it reads as text; `guessed` names an encoding taken without proof (cp1252, or UTF-16 by its BOM)."""
     controls = len(_CONTROL.findall(text))
     if controls > max(1, len(text) // 1000):
         m = _CONTROL.search(text)
         raise InputError(f"this looks like a binary file, not text ({controls} control characters, the first "
                          f"U+{ord(m.group()):04X} on line {text.count(chr(10), 0, m.start()) + 1})",
                          file=path, expected=_BINARY_EXPECTED, fix=_BINARY_FIX)
-    if cp1252:
-        # Random bytes decode as cp1252 into mostly accented letters and symbols; Dutch or English text has a few.
+    if guessed:
+        # Random bytes decode as cp1252 (or UTF-16) into mostly accented letters, symbols and other scripts;
+        # a Dutch or English transcript is mostly ASCII.
         high = sum(1 for ch in text if ord(ch) > 0x7F)
         if high > max(2, len(text) // 5):
-            raise InputError("this is neither UTF-8 text nor Windows-1252 text (too many bytes above 127)", file=path,
-                             expected=_BINARY_EXPECTED,
+            raise InputError(f"this does not read as text in {guessed} ({high} of {len(text)} characters outside "
+                             "ASCII); it may be a binary file", file=path, expected=_BINARY_EXPECTED,
                              fix="save the file as UTF-8 in your editor ('Save as' > encoding UTF-8)")
     return text
 
@@ -63,7 +65,7 @@ def decode_bytes(data: bytes, path: Path) -> str:
                          fix="check that the export from your transcription tool finished, or remove the file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 has NUL bytes, so test it before the binary check
         try:
-            return _check_text(data.decode("utf-16"), path)
+            return _check_text(data.decode("utf-16"), path, "UTF-16")
         except UnicodeDecodeError:
             pass
     nul = data.find(b"\x00")
@@ -82,7 +84,7 @@ def decode_bytes(data: bytes, path: Path) -> str:
         raise InputError(f"cannot decode byte 0x{data[utf8_error.start]:02x}", file=path, line=line,
                          expected="text encoded as UTF-8 (or Windows-1252)",
                          fix="save the file as UTF-8 in your editor ('Save as' > encoding UTF-8)") from None
-    text = _check_text(text, path, cp1252=True)
+    text = _check_text(text, path, "Windows-1252")
     log.warning("%s is not UTF-8; read it as Windows-1252 (cp1252). Save it as UTF-8 to be sure accents are right.", path)
     return text
 

@@ -35,6 +35,18 @@ def json_depth(line: str) -> int:
     return deepest
 
 
+class JsonInt:
+    """An integer as its digits: never converted, so 5,000 digits are as harmless as 5 (and not text)."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: str):
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return self.digits
+
+
 def valid_unicode(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -49,8 +61,7 @@ def _json_row(line: str, n: int, path: Path) -> dict:
                          expected=f"one flat JSON object per line, e.g. {_JSON_FORMAT}",
                          fix="write each segment as a flat object with a 'text' string")
     try:
-        # parse_int=str: digits stay digits, so a 5,000-digit number is just a long value, not a ValueError
-        obj = json.loads(line, parse_int=str)
+        obj = json.loads(line, parse_int=JsonInt)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise InputError(f"not valid JSON ({msg})", file=path, line=n,
@@ -60,7 +71,7 @@ def _json_row(line: str, n: int, path: Path) -> dict:
         raise InputError("the line has no 'text' string", file=path, line=n, field="text",
                          expected='{"text": "..."}', fix="add the segment text under the key 'text'")
     speaker = obj.get("speaker")
-    if speaker is not None and not isinstance(speaker, (str, int, float)):
+    if speaker is not None and not isinstance(speaker, (str, JsonInt, float, bool)):
         raise InputError("'speaker' must be a name", file=path, line=n, field="speaker",
                          expected='"speaker": "R" (text)', fix="write the speaker label as a string")
     for key in ("text", "speaker"):

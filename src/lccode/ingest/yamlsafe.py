@@ -15,6 +15,8 @@ from lccode.errors import InputError, Problem
 
 MAX_DEPTH = 32
 _STANDARD_TAG = "tag:yaml.org,2002:"
+# YAML's own data types; "tag:yaml.org,2002:python/..." shares the prefix but asks a loader to build objects.
+_ALLOWED_TAGS = {"!"} | {_STANDARD_TAG + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")}
 
 
 def _loader():
@@ -26,6 +28,9 @@ def _loader():
 
 def _syntax_error(exc, path: Path, expected: str | None) -> InputError:
     mark = getattr(exc, "problem_mark", None)
+    if "nesting depth" in str(getattr(exc, "problem", None) or exc):  # libyaml's own bound (1,000 levels)
+        return InputError(f"the YAML nests more than {MAX_DEPTH} levels deep", file=path,
+                          line=mark.line + 1 if mark else None, expected=expected, fix="flatten the structure")
     return InputError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=path,
                       line=mark.line + 1 if mark else None, expected=expected, fix="correct the YAML syntax at that line")
 
@@ -42,7 +47,7 @@ def _check_events(text: str, path: Path, expected: str | None) -> None:
                                  expected="every value written out in full",
                                  fix=f"replace '*{ev.anchor}' with the value it refers to")
             tag = getattr(ev, "tag", None)
-            if tag and tag != "!" and not tag.startswith(_STANDARD_TAG):
+            if tag and tag not in _ALLOWED_TAGS:
                 raise InputError(f"YAML tag '{tag}' is not allowed", file=path, line=line,
                                  expected="plain values, lists and mappings", fix="remove the tag")
             if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
