@@ -399,3 +399,27 @@ def test_fuzz_codebook(tmp_path_factory, text, how):
             assert node.parent in ids and node.id not in seen
             seen.add(node.id)
             node = cb.code(node.parent)
+
+
+labelled_rows = st.fixed_dictionaries(
+    {"text": lines, "codes": st.lists(st.sampled_from(["trust", "product", "x"]) | st.integers(), max_size=2)},
+    optional={"id": st.integers() | lines, "lang": st.none() | lines}).map(json.dumps)
+
+
+@FUZZ
+@given(data=text_files(jsonl_docs()) | text_files(st.lists(labelled_rows, max_size=6).map("\n".join)))
+def test_fuzz_labelled_data(tmp_path_factory, data):
+    """Training and gold data (`lccode train`/`evaluate`): the same promise as the transcript readers."""
+    from lccode.data import load_jsonl
+
+    path = tmp_path_factory.mktemp("d") / "gold.jsonl"
+    path.write_bytes(data)
+    try:
+        examples = load_jsonl(path, ["trust", "product"])
+    except LccodeError as exc:
+        assert exc.render().strip()
+        event("refused: " + exc.problems[0].message[:25])
+        return
+    event("loaded")
+    assert all(e.text.strip() and set(e.codes) <= {"trust", "product"} for e in examples)
+    assert all(v is None or isinstance(v, str) for e in examples for v in (e.id, e.lang, e.community, e.speaker))

@@ -27,6 +27,9 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None) -> Tra
                          expected="one of " + ", ".join(FORMATS), fix="export the transcript as .txt, .docx, .vtt or .srt")
     if not path.is_file():
         raise InputError("file not found", file=path, fix="check the path")
+    if not tabular.valid_unicode(str(path.resolve())):  # a name in another encoding cannot be stored or hashed
+        raise InputError("the file name is not valid UTF-8", file=ascii(str(path)), expected="a UTF-8 file name",
+                         fix="rename the file (and its folder) without the unreadable characters")
     if fmt != "docx":  # refuse an oversized file before reading it (a .docx is bounded by its own checks)
         decode.check_size(path.stat().st_size, path)
     data = path.read_bytes()

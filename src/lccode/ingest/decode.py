@@ -58,8 +58,8 @@ def _check_text(text: str, path: Path, guessed: str | None = None) -> str:
     return text
 
 
-def decode_bytes(data: bytes, path: Path) -> str:
-    check_size(len(data), path)
+def decode_bytes(data: bytes, path: Path, limit: int = MAX_TEXT_BYTES, what: str = "transcript") -> str:
+    check_size(len(data), path, limit, what)
     if not data.strip():
         raise InputError("the file is empty", file=path, expected="a transcript with text",
                          fix="check that the export from your transcription tool finished, or remove the file")
@@ -95,4 +95,4 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES, what: str = "transcript")
         check_size(path.stat().st_size, path, limit, what)
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror})", file=path, fix="check the path and its permissions") from None
-    return decode_bytes(path.read_bytes(), path)
+    return decode_bytes(path.read_bytes(), path, limit, what)
