@@ -75,7 +75,10 @@ def test_init_add_status_segments(tmp_path, cli):
     assert code == 0 and "Created workspace" in out and "learning-communities@" in out
     code, out, _ = cli("add", "-w", root, TRANSCRIPTS)
     assert code == 0
-    assert "added     nl-vtt" in out and "added     en-jsonl" in out
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]] for line in out.splitlines()
+            if line.count("│") >= 5 and line.split("│")[1].strip()}
+    assert rows["nl_meeting_voices.vtt"][:2] == ["added", "nl-vtt"] and rows["en_presegmented.jsonl"][:2] == ["added", "en-jsonl"]
+    assert rows["nl_meeting_voices.vtt"][2].endswith("language nl")
     code, out, _ = cli("add", "-w", root, TRANSCRIPTS)
     assert code == 0 and out.count("unchanged") == 16
     code, out, _ = cli("status", "-w", root)
@@ -157,7 +160,7 @@ def test_manifest_with_several_problems_lists_them_all(ws_dir, cli):
 @pytest.mark.parametrize("args, parts", [
     (["--level", "meso"], ["unknown level 'meso' for --level", "ecosystem | fieldlab | micro"]),
     (["--kind", "talk"], ["unknown kind 'talk' for --kind"]),
-    (["--language", "de"], ["unknown language 'de' for --language", "nl | en | auto"]),
+    (["--language", "de"], ["unknown language 'de' for --language", "nl | en | other | auto"]),
 ])
 def test_bad_option_values(db_snap, ws_dir, cli, args, parts):
     before = db_snap(ws_dir)

@@ -231,7 +231,7 @@ BAD_INPUTS = [
     ("only_number.srt", "a cue number with nothing after it", 5),
     ("bad_json.jsonl", "not valid JSON", 2),
     ("no_text_key.jsonl", "the line has no 'text' string", 2),
-    ("no_text_column.csv", "the CSV has no 'text' column", 1),
+    ("no_text_column.csv", "no 'text' column", 1),
 ]
 
 

@@ -35,12 +35,17 @@ def tiny_model(tmp_path_factory, base_dir, codebook):
     from lccode.trainer import train
     from lccode.training_args import TrainConfig
 
-    examples = load_jsonl(REPO / "training_data" / "train.jsonl", codebook.code_ids)[:160]
-    dev = load_jsonl(REPO / "training_data" / "dev.jsonl", codebook.code_ids)[:60]
+    from lccode.gold import load_examples
+
+    gold = REPO / "training_data" / "transcripts"
+    examples = load_jsonl(REPO / "training_data" / "train.jsonl", codebook.code_ids)[:120]
+    examples += load_examples(gold / "train" / "nl-gaserop-int-ruben.json", codebook.code_ids)[:60]
+    dev = load_jsonl(REPO / "training_data" / "dev.jsonl", codebook.code_ids)[:40]
+    dev += load_examples(gold / "dev" / "en-textiel-int-designer.json", codebook.code_ids)[:40]
     out = tmp_path_factory.mktemp("model") / "tiny"
     cfg = TrainConfig(name="tiny", epochs=1, batch_size=16, max_length=48, trainable_layers=1, device="cpu")
     meta = train(cfg, codebook, examples, out, dev_examples=dev)
-    return out, meta
+    return out, meta, dev
 
 
 def test_provisioned_folder_loads_offline_and_matches_its_checksum(base_dir):
@@ -111,9 +116,56 @@ def test_trained_model_records_provenance_and_codebook_labels(tiny_model, codebo
     assert saved["codebook_hash"] == codebook.hash
     assert saved["model_id"].startswith("tiny@") and len(saved["weights_sha256"]) == 64
     assert set(saved["thresholds"]) == set(codebook.code_ids)
-    config = json.loads((folder / "config.json").read_text())
-    assert config["id2label"]["0"] == codebook.code_ids[0]
-    assert (folder / "README.md").read_text().startswith("# tiny")
+    # Stored as what training changed: the top layer (fp16) over the provisioned base, named by its checksum.
+    assert saved["encoder"]["format"] == "delta" and saved["encoder"]["dtype"] == "float16"
+    assert not (folder / "model.safetensors").exists()
+    assert (folder / "encoder-delta.safetensors").stat().st_size < 10_000_000
+    assert saved["context"]["version"] == 1 and saved["dev_transcripts"] == 1
+    assert "transcript_turns" in saved["dev_metrics"] and "excerpts" in saved["dev_metrics"]
+    card = (folder / "README.md").read_text()
+    assert card.startswith("# tiny") and "dev, transcript turns" in card
+
+
+def test_reloaded_model_gives_the_probabilities_it_was_calibrated_with(tiny_model, codebook):
+    """The dev figures in lccode.json are recomputed from the reloaded model: what was tuned is what is stored."""
+    from lccode.metrics import multilabel_report
+    from lccode.data import label_matrix
+    from lccode.predict import Coder
+
+    folder, meta, dev = tiny_model
+    coder = Coder.load(folder, codebook, "cpu")
+    probs = coder.probabilities([e.text for e in dev], positions=[e.position for e in dev])
+    rep = multilabel_report(label_matrix(dev, codebook.code_ids), coder.decide(probs), codebook.code_ids)
+    assert rep["micro_f1"] == pytest.approx(meta["dev_metrics"]["micro_f1"], abs=1e-3)
+
+
+def test_damaged_delta_is_refused(tiny_model, codebook, tmp_path):
+    import shutil
+
+    from lccode.modeling import load_model
+
+    copy = tmp_path / "damaged"
+    shutil.copytree(tiny_model[0], copy)
+    with open(copy / "head.safetensors", "r+b") as f:
+        f.seek(-8, 2)
+        f.write(b"\x01\x02\x03\x04\x05\x06\x07\x08")
+    with pytest.raises(ModelError, match="do not match the checksum"):
+        load_model(copy, codebook)
+
+
+def test_context_changes_what_a_sentence_means(tiny_model, codebook):
+    """The same sentence is scored differently after another previous turn, and identically in the same place."""
+    from lccode.context import Position
+    from lccode.predict import Coder
+
+    coder = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32")
+    target = "Last time you said nobody will ever give a warranty on reused steel."
+    texts = ["And I want to push back a little.", target]
+    pos = [Position("m", 0, "facilitator", "meeting"), Position("m", 0, "facilitator", "meeting")]
+    alone = coder.probabilities([target], positions=[Position("m", 0, "facilitator", "meeting")])
+    together = coder.probabilities(texts, positions=pos)
+    assert not np.allclose(alone[0], together[1])
+    assert np.array_equal(together, coder.probabilities(texts, positions=pos))
 
 
 def test_saved_model_reloads_to_identical_probabilities(tiny_model, codebook):
@@ -166,6 +218,40 @@ def test_device_choice_is_honoured():
             resolve_device("cuda")
     with pytest.raises(LccodeError, match="unknown device"):
         resolve_device("tpu-please")
+
+
+def test_evaluate_whole_transcripts_reports_turns_and_unreliable_codes(tiny_model):
+    from lccode.evaluate import evaluate
+
+    gold = REPO / "tests" / "fixtures" / "gold"
+    rep = evaluate(gold, tiny_model[0], "cpu")
+    assert rep["transcripts"] == 1 and rep["turns"]["n"] == 4  # the folder holds meeting.json (interview.jsonl is not a .json)
+    assert set(rep["turns"]["per_language"]) == {"en"}
+    assert set(rep["unreliable"]) <= {"fm_challenging", "sf_interdependency"}
+    assert rep["provenance"]["gold_kind"] == "transcripts"
+
+
+def test_evaluate_against_workspace_decisions(tiny_model, tmp_path):
+    from lccode.evaluate import evaluate_workspace
+    from lccode.review.decisions import record_decision
+    from lccode.workspace import Workspace
+    from lccode.workspace.add import add_paths
+
+    ws = Workspace.create(tmp_path / "ws")
+    src = tmp_path / "t.txt"
+    src.write_text("Interviewer: Hoe ging het?\n\nR: We hadden geen tijd. De baas wilde er niet aan. Koffie?\n", encoding="utf-8")
+    add_paths(ws, [src])
+    segs = ws.segments()
+    record_decision(ws, segs[1].key, "ann", ["bd_time_pressure"])
+    record_decision(ws, segs[2].key, "ann", ["bd_parent_support"])
+    Workspace.create(tmp_path / "ws-empty")
+    with pytest.raises(LccodeError, match="no human decisions"):
+        evaluate_workspace(tmp_path / "ws-empty", tiny_model[0], device="cpu")
+    partial = evaluate_workspace(tmp_path / "ws", tiny_model[0], device="cpu")
+    assert partial["n"] == 2 and "turns" not in partial  # the respondent's turn is only partly decided
+    full = evaluate_workspace(tmp_path / "ws", tiny_model[0], complete=True, device="cpu")
+    assert full["n"] == len(segs) and full["turns"]["n"] == 2
+    assert full["turns"]["per_code"]["bd_time_pressure"]["support"] == 1
 
 
 def test_coding_a_workspace_stores_probabilities_and_skips_on_rerun(tiny_model, tmp_path):

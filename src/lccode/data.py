@@ -20,7 +20,17 @@ class Example:
     id: str | None = None
     community: str | None = None
     level: str | None = None
-    speaker: str | None = None
+    speaker: str | None = None  # the speaker's role
+    # Where the segment sits in a whole transcript (see lccode.gold); None for a stand-alone excerpt.
+    doc: str | None = None
+    turn: int | None = None
+    kind: str | None = None
+
+    @property
+    def position(self):
+        from lccode.context import Position
+
+        return Position(self.doc, self.turn, self.speaker, self.kind)
 
 
 MAX_DATA_BYTES = 500 * 2**20  # labelled segments: far more than any hand-coded corpus

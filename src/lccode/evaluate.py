@@ -1,5 +1,6 @@
-"""`lccode evaluate`: a trained model against gold-coded segments, with agreement figures and the error-capture
-curve that shows whether reviewing the most uncertain segments first finds the model's errors."""
+"""`lccode evaluate`: a trained model against gold-coded segments or whole coded transcripts, with agreement
+figures per code, per language and per speaker turn, the codes not yet reliable enough to count on, and the
+error-capture curve that shows whether reviewing the most uncertain segments first finds the model's errors."""
 
 from __future__ import annotations
 
@@ -10,32 +11,108 @@ import numpy as np
 
 from lccode import __version__
 
+RELIABLE_KAPPA = 0.6  # below this, a code's counts should not be reported without review (Landis & Koch: moderate)
+
 
 def evaluate(gold: str | Path, model_dir: str | Path, device: str = "auto", batch_size: int = 64) -> dict:
-    from lccode.data import data_hash, label_matrix, load_jsonl
-    from lccode.metrics import multilabel_report
+    from lccode.data import data_hash, load_jsonl
+    from lccode.gold import gold_examples, is_gold_transcripts, load_gold
     from lccode.predict import Coder
-    from lccode.uncertainty import error_capture, uncertainty_scores
 
     coder = Coder.load(model_dir, None, device)
     labels = coder.labels
-    examples = load_jsonl(gold, labels)
-    y = label_matrix(examples, labels)
-    probs = coder.probabilities([e.text for e in examples], batch_size)
-    pred = coder.decide(probs)
-    report = multilabel_report(y, pred, labels)
-    report["per_language"] = {}
-    for lang in sorted({e.lang for e in examples if e.lang}):
-        rows = [i for i, e in enumerate(examples) if e.lang == lang]
-        rep = multilabel_report(y[rows], pred[rows], labels)
-        rep.pop("per_code")
-        report["per_language"][lang] = rep
-    errors = (pred != y).any(axis=1)
-    report["error_capture"] = error_capture(errors, uncertainty_scores(probs, coder.thresholds))
+    transcripts = is_gold_transcripts(gold)
+    examples = gold_examples(load_gold(gold, labels)) if transcripts else load_jsonl(gold, labels)
+    probs = coder.probabilities([e.text for e in examples], batch_size, None, [e.position for e in examples])
+    report = score(examples, probs, coder.decide(probs), coder.thresholds, labels)
     report["provenance"] = {
         "lccode_version": __version__, "model_id": coder.meta["model_id"], "model_sha256": coder.meta["weights_sha256"],
         "codebook_ref": coder.meta["codebook_ref"], "codebook_hash": coder.meta["codebook_hash"],
-        "gold_file": str(gold), "gold_hash": data_hash(examples), "device": coder.placement.describe(),
+        "gold_file": str(gold), "gold_kind": "transcripts" if transcripts else "segments",
+        "gold_hash": data_hash(examples), "device": coder.placement.describe(),
         "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    return report
+
+
+def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: bool = False, device: str = "auto",
+                       batch_size: int = 64) -> dict:
+    """A model against the human decisions in a workspace (review, spreadsheet or a coded REFI-QDA project).
+
+    Gold are the segments with a final human decision ("coded", possibly with no codes). With `complete`, a
+    transcript that has any decision counts as read in full: its undecided segments are gold "no code" (how a
+    project coded in ATLAS.ti/NVivo/MAXQDA/QualCoder is meant). Turn figures use fully decided turns only."""
+    from lccode.data import Example, data_hash
+    from lccode.errors import InputError
+    from lccode.predict import Coder, positions_of
+    from lccode.review.decisions import final_decisions
+    from lccode.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    coder = Coder.load(model_dir, ws.codebook(), device)
+    final = {d.segment_key: d for d in final_decisions(ws) if d.status == "coded"}
+    if not final:
+        raise InputError("no human decisions in this workspace", file=workspace,
+                         expected="segments reviewed by an analyst or imported from a coded project",
+                         fix="review segments (lccode review serve) or import a coded project (lccode import refi)")
+    docs = sorted({d.transcript_id for d in final.values()})
+    segs = ws.segments(f"s.transcript_id IN ({','.join('?' * len(docs))})", tuple(docs))
+    kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
+    probs = coder.probabilities([s.text for s in segs], batch_size, None, positions_of(segs, kinds))
+    decided_turns: dict[tuple, bool] = {}
+    for s in segs:
+        k = (s.transcript_id, s.turn_index)
+        decided_turns[k] = decided_turns.get(k, True) and (complete or s.key in final)
+    rows, examples = [], []
+    for i, s in enumerate(segs):
+        if s.key not in final and not complete:
+            continue
+        codes = final[s.key].codes if s.key in final else ()
+        whole = decided_turns[(s.transcript_id, s.turn_index)] and s.turn_index is not None
+        examples.append(Example(s.text, tuple(codes), s.lang, s.key, None, None, s.role,
+                                s.transcript_id if whole else None, s.turn_index if whole else None, kinds.get(s.transcript_id)))
+        rows.append(i)
+    report = score(examples, probs[rows], coder.decide(probs[rows]), coder.thresholds, coder.labels)
+    report["provenance"] = {
+        "lccode_version": __version__, "model_id": coder.meta["model_id"], "model_sha256": coder.meta["weights_sha256"],
+        "codebook_ref": coder.meta["codebook_ref"], "codebook_hash": coder.meta["codebook_hash"],
+        "gold_workspace": str(workspace), "gold_kind": "workspace decisions" + (" (complete transcripts)" if complete else ""),
+        "gold_hash": data_hash(examples), "device": coder.placement.describe(),
+        "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return report
+
+
+def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray, labels: list[str]) -> dict:
+    """Segment-level figures; for transcript examples also per speaker turn (a turn carries the union of its
+    segments' codes). `unreliable` lists codes whose kappa is below RELIABLE_KAPPA at the coarsest level given."""
+    from lccode.data import label_matrix
+    from lccode.metrics import multilabel_report, turn_level
+    from lccode.uncertainty import error_capture, uncertainty_scores
+
+    y = label_matrix(examples, labels)
+    report = _with_languages(multilabel_report(y, pred, labels), [e.lang for e in examples], y, pred, labels)
+    rows = [i for i, e in enumerate(examples) if e.doc is not None]
+    if rows:
+        yt, pt, langs = turn_level([examples[i] for i in rows], y[rows], pred[rows])
+        report["turns"] = _with_languages(multilabel_report(yt, pt, labels), langs, yt, pt, labels)
+        report["transcripts"] = len({examples[i].doc for i in rows})
+    basis = report.get("turns", report)
+    report["unreliable"] = sorted(c for c, m in basis["per_code"].items()
+                                  if m["support"] and not (m["kappa"] >= RELIABLE_KAPPA))
+    report["reliable_kappa"] = RELIABLE_KAPPA
+    errors = (pred != y).any(axis=1)
+    report["error_capture"] = error_capture(errors, uncertainty_scores(probs, thresholds))
+    return report
+
+
+def _with_languages(report: dict, langs: list, y, pred, labels) -> dict:
+    from lccode.metrics import multilabel_report
+
+    report["per_language"] = {}
+    for lang in sorted({l for l in langs if l}):
+        rows = [i for i, l in enumerate(langs) if l == lang]
+        rep = multilabel_report(y[rows], pred[rows], labels)
+        rep.pop("per_code")
+        report["per_language"][lang] = rep
     return report

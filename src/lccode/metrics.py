@@ -87,3 +87,20 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
     opt.step(closure)
     return float(np.clip(log_t.exp().item(), 0.25, 4.0))
+
+
+def turn_level(examples, y: np.ndarray, pred: np.ndarray):
+    """Segment rows folded into speaker turns: a turn carries a code when any of its segments does (how a
+    researcher reads a coded transcript). Returns gold and predicted turn matrices and each turn's language."""
+    keys: dict[tuple, int] = {}
+    for e in examples:
+        keys.setdefault((e.doc, e.turn), len(keys))
+    yt = np.zeros((len(keys), y.shape[1]), dtype=np.float32)
+    pt = np.zeros_like(yt)
+    langs: list = [None] * len(keys)
+    for r, e in enumerate(examples):
+        k = keys[(e.doc, e.turn)]
+        yt[k] = np.maximum(yt[k], y[r])
+        pt[k] = np.maximum(pt[k], pred[r])
+        langs[k] = langs[k] or e.lang
+    return yt, pt, langs

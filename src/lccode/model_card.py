@@ -5,26 +5,59 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def _fig(m: dict | None, key: str) -> str:
+    v = (m or {}).get(key)
+    return f"{v:.3f}" if isinstance(v, float) else "–"
+
+
+def _row(label: str, m: dict | None) -> str:
+    return (f"| {label} | {(m or {}).get('n', '–')} | {_fig(m, 'micro_f1')} | {_fig(m, 'macro_f1')} | "
+            f"{_fig(m, 'mean_kappa')} | {_fig(m, 'micro_precision')} | {_fig(m, 'micro_recall')} |")
+
+
 def write_card(folder: Path, meta: dict) -> None:
     dev = meta.get("dev_metrics") or {}
+    test = meta.get("test_metrics") or {}
+    cfg = meta.get("config") or {}
+    enc = meta.get("encoder") or {}
     lines = [
         f"# {meta['name']}", "",
         "Multi-label classifier of interview/meeting segments against a qualitative codebook, trained with lccode.", "",
         "| field | value |", "|---|---|",
         f"| model id | `{meta.get('model_id', '')}` |",
         f"| base model | {meta.get('base_model')} |",
+        f"| stored as | {'fine-tuned top layers (fp16) over the checksum-verified base' if enc.get('format') == 'delta' else 'a full Hugging Face encoder folder'} |",
         f"| codebook | `{meta.get('codebook_ref')}` |",
-        f"| training data | {meta.get('train_examples')} examples, sha256 `{str(meta.get('train_data_hash', ''))[:16]}` |",
+        f"| training data | {meta.get('train_examples')} segments ({meta.get('train_transcripts', 0)} whole transcripts), "
+        f"sha256 `{str(meta.get('train_data_hash', ''))[:16]}` |",
         f"| review decisions used | {meta.get('decisions_used', 0)} |",
         f"| lccode version | {meta.get('lccode_version')} |",
         f"| trained | {meta.get('trained_at')} on {meta.get('device')} in {meta.get('train_seconds', 0):.0f} s |", "",
-        "## Dev-set metrics", "",
-        f"micro-F1 {dev.get('micro_f1', float('nan')):.3f}, macro-F1 {dev.get('macro_f1', float('nan')):.3f}, "
-        f"mean Cohen's kappa {dev.get('mean_kappa', float('nan')):.3f} on {dev.get('n', 0)} held-back segments "
-        "(thresholds were tuned on the same dev split, so these figures are optimistic).", "",
-        "## Intended use and limits", "",
+        "## How it was trained", "",
+        f"`lccode train` with seed {cfg.get('seed')}: {cfg.get('epochs')} epochs (best dev epoch kept), top "
+        f"{cfg.get('trainable_layers') or 'default'} encoder layers fine-tuned, context head "
+        f"{'on' if meta.get('context') else 'off'} (each segment read with its neighbours in the turn, the previous "
+        "turn and the speaker's role), temperature calibration and per-code thresholds on the dev split.", "",
+        "## Figures", "",
+        "Dev figures are optimistic (thresholds were tuned on the dev split); the test split was never used in training "
+        "or tuning. A turn carries the codes of its segments.", "",
+        "| set | n | micro-F1 | macro-F1 | mean kappa | precision | recall |", "|---|---|---|---|---|---|---|",
+        _row("dev, all segments", dev),
+        _row("dev, excerpts", dev.get("excerpts")),
+        _row("dev, transcript turns", dev.get("transcript_turns")),
+    ]
+    if test:
+        lines += [_row("test, transcript segments", test.get("segments")), _row("test, transcript turns", test.get("turns"))]
+        for lang, m in sorted((test.get("turns") or {}).get("per_language", {}).items()):
+            lines.append(_row(f"test, transcript turns ({lang})", m))
+    unreliable = test.get("unreliable", dev.get("unreliable"))
+    if unreliable:
+        lines += ["", f"**Not yet reliable** (kappa < 0.6 on {'test' if test else 'dev'} transcript turns): "
+                  + ", ".join(f"`{c}`" for c in unreliable) + ". Review these codes before reporting their counts."]
+    lines += [
+        "", "## Intended use and limits", "",
         "Proposes codes for researchers to review; it is not a substitute for human coding. Trained on invented,",
-        "hand-written Dutch and English segments about Learning Communities; expect lower accuracy on other domains.",
-        "Per-code thresholds and a temperature for calibration are in `lccode.json`.",
+        "hand-written Dutch and English segments and transcripts about Learning Communities; expect lower accuracy",
+        "on other domains. Per-code thresholds and a temperature for calibration are in `lccode.json`.",
     ]
     (folder / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

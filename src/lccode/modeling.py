@@ -17,23 +17,42 @@ from lccode.errors import ModelError
 
 META_FILE = "lccode.json"
 HEAD_FILE = "head.safetensors"
+# A model fine-tuned over frozen lower layers is stored as what training changed: the top encoder layers in
+# fp16, applied at load time over the checksum-verified base model (a 15 MB folder instead of 470 MB).
+DELTA_FILE = "encoder-delta.safetensors"
 
 
 class LcClassifier(nn.Module):
-    def __init__(self, encoder, n_labels: int, dropout: float = 0.1):
+    def __init__(self, encoder, n_labels: int, dropout: float = 0.1, context: bool = False):
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, n_labels)
         self.register_buffer("temperature", torch.ones(()))
+        self.context = None
+        if context:
+            from lccode.context import build_head
+
+            self.context = build_head(encoder.config.hidden_size, n_labels, dropout=dropout)
+
+    def logits(self, pooled, lay=None):
+        """The plain head on each segment, plus the context head where a layout of its neighbours is given."""
+        out = self.head(self.dropout(pooled))
+        if self.context is not None:
+            if lay is None:
+                from lccode.context import Position, layout
+
+                lay = layout([Position()] * pooled.shape[0])
+            out = out + self.context(pooled, lay)
+        return out
 
     def pooled(self, input_ids, attention_mask):
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
-    def forward(self, input_ids, attention_mask):
-        return self.head(self.dropout(self.pooled(input_ids, attention_mask)))
+    def forward(self, input_ids, attention_mask, lay=None):
+        return self.logits(self.pooled(input_ids, attention_mask), lay)
 
     # Split forward for BERT-like encoders: the frozen lower layers run once per text and are cached, so a
     # CPU epoch only runs the trainable top layers. Other architectures train end to end.
@@ -53,13 +72,15 @@ class LcClassifier(nn.Module):
             hidden = layer(hidden, mask)
         return hidden
 
-    def upper(self, hidden, attention_mask, k: int):
+    def upper_pooled(self, hidden, attention_mask, k: int):
         mask = self._mask(hidden, attention_mask)
         for layer in self.encoder.encoder.layer[k:]:
             hidden = layer(hidden, mask)
         m = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+    def upper(self, hidden, attention_mask, k: int, lay=None):
+        return self.logits(self.upper_pooled(hidden, attention_mask, k), lay)
 
     def freeze_lower(self, k: int):
         """Freeze embeddings and the first k layers (k=0 freezes nothing but what freeze_word_embeddings says)."""
@@ -100,22 +121,48 @@ def load_encoder(name_or_path: str | Path):
     return encoder, tokenizer
 
 
-def new_model(base: str | Path, labels: list[str], dropout: float = 0.1) -> tuple[LcClassifier, object]:
+def new_model(base: str | Path, labels: list[str], dropout: float = 0.1,
+              context: bool = False) -> tuple[LcClassifier, object]:
     encoder, tokenizer = load_encoder(base)
-    model = LcClassifier(encoder, len(labels), dropout)
+    model = LcClassifier(encoder, len(labels), dropout, context)
     encoder.config.id2label = dict(enumerate(labels))
     encoder.config.label2id = {l: i for i, l in enumerate(labels)}
     return model, tokenizer
 
 
-def weights_hash(folder: Path) -> str:
+def weights_hash(folder: Path, base_sha256: str | None = None) -> str:
+    """sha256 of the weights that decide the model's output; for a delta model also of its base's weights."""
+    import hashlib
+
     from lccode.provision import file_sha256
 
+    if (folder / DELTA_FILE).is_file():
+        own = file_sha256(folder / DELTA_FILE, folder / HEAD_FILE)
+        return hashlib.sha256(f"{base_sha256}:{own}".encode()).hexdigest()
     return file_sha256(folder / "model.safetensors", folder / HEAD_FILE)
 
 
-def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict) -> dict:
-    """Write atomically (temp folder, then rename) so an interrupted save never leaves half a model."""
+def round_to_half(model: "LcClassifier", names: list[str]) -> None:
+    """Round the named encoder parameters to fp16 in place, so the model calibrated is the model stored."""
+    params = dict(model.encoder.named_parameters())
+    with torch.no_grad():
+        for n in names:
+            params[n].copy_(params[n].half().float())
+
+
+def _base_info(base: str | Path) -> dict:
+    from lccode.provision import PROVENANCE
+
+    prov = Path(base) / PROVENANCE
+    return json.loads(prov.read_text()) if prov.is_file() else {}
+
+
+def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict, delta: list[str] | None = None,
+               base: str | Path | None = None) -> dict:
+    """Write atomically (temp folder, then rename) so an interrupted save never leaves half a model.
+
+    With `delta` (names of the fine-tuned encoder parameters) and a provisioned `base` folder, only those
+    parameters are stored (fp16) and the base is named by its checksum; otherwise the whole encoder."""
     import shutil
     import tempfile
 
@@ -125,17 +172,25 @@ def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict) -> dict
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder.parent))
     try:
-        model.encoder.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        save_file({"weight": model.head.weight.detach().float().cpu().contiguous(),
-                   "bias": model.head.bias.detach().float().cpu().contiguous(),
-                   "temperature": model.temperature.detach().float().cpu().reshape(1)}, str(tmp / HEAD_FILE))
-        digest = weights_hash(tmp)
+        info = _base_info(base) if base is not None and delta else {}
+        if info.get("weights_sha256"):
+            params = dict(model.encoder.named_parameters())
+            save_file({n: params[n].detach().cpu().half().contiguous() for n in sorted(delta)}, str(tmp / DELTA_FILE))
+            meta = dict(meta, encoder={"format": "delta", "dtype": "float16", "base": info["name"],
+                                       "base_weights_sha256": info["weights_sha256"], "parameters": len(delta)})
+        else:
+            model.encoder.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+            meta = dict(meta, encoder={"format": "full"})
+        save_file(head_tensors(model), str(tmp / HEAD_FILE))
+        digest = weights_hash(tmp, meta["encoder"].get("base_weights_sha256"))
         meta = dict(meta, weights_sha256=digest, model_id=f"{meta['name']}@{digest[:12]}")
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
         from lccode.model_card import write_card
 
         write_card(tmp, meta)
+        for f in tmp.iterdir():
+            f.chmod(0o644)
         tmp.chmod(0o755)
         if folder.exists():
             backup = folder.with_name(folder.name + ".previous")
@@ -147,6 +202,13 @@ def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict) -> dict
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return meta
+
+
+def head_tensors(model: LcClassifier) -> dict:
+    tensors = {"weight": model.head.weight, "bias": model.head.bias, "temperature": model.temperature.reshape(1)}
+    if model.context is not None:
+        tensors |= {f"context.{k}": v for k, v in model.context.state_dict().items()}
+    return {k: v.detach().float().cpu().contiguous() for k, v in tensors.items()}
 
 
 def read_meta(folder: str | Path) -> dict:
@@ -166,14 +228,46 @@ def load_model(folder: str | Path, codebook=None) -> tuple[LcClassifier, object,
     meta = read_meta(folder)
     if codebook is not None:
         check_codebook(meta, codebook, folder)
-    encoder, tokenizer = load_encoder(folder)
-    model = LcClassifier(encoder, len(meta["labels"]))
+    encoder, tokenizer = _load_weights(folder, meta)
+    model = LcClassifier(encoder, len(meta["labels"]), context=bool(meta.get("context")))
     head = load_file(str(folder / HEAD_FILE))
     model.head.weight.data.copy_(head["weight"])
     model.head.bias.data.copy_(head["bias"])
     model.temperature.fill_(float(head["temperature"][0]))
+    if model.context is not None:
+        model.context.load_state_dict({k[len("context."):]: v for k, v in head.items() if k.startswith("context.")})
     model.eval()
     return model, tokenizer, meta
+
+
+def _load_weights(folder: Path, meta: dict):
+    """The encoder of a saved model; a delta model is applied over its base after both checksums match."""
+    enc = meta.get("encoder") or {"format": "full"}
+    if enc.get("format") != "delta":
+        return load_encoder(folder)
+    from safetensors.torch import load_file
+
+    from lccode.provision import default_base_dir, provision
+
+    base = provision(default_base_dir())
+    found = _base_info(base).get("weights_sha256")
+    if found != enc.get("base_weights_sha256"):
+        raise ModelError("the model was fine-tuned from another base model than the one provisioned here",
+                         file=folder, expected=f"base weights sha256 {str(enc.get('base_weights_sha256'))[:12]}...",
+                         fix="run 'lccode provision --force', or retrain the model with 'lccode train'")
+    digest = weights_hash(folder, found)
+    if digest != meta.get("weights_sha256"):
+        raise ModelError("the model's weight files do not match the checksum in lccode.json (changed or damaged)",
+                         file=folder, expected=f"sha256 {str(meta.get('weights_sha256'))[:12]}...",
+                         fix="restore the model folder from its source (git checkout models/), or retrain it")
+    encoder, tokenizer = load_encoder(base)
+    delta = {k: v.float() for k, v in load_file(str(folder / DELTA_FILE)).items()}
+    missing = set(delta) - set(dict(encoder.named_parameters()))
+    if missing:
+        raise ModelError(f"the model's delta names parameters the base model lacks ({sorted(missing)[0]}, ...)",
+                         file=folder, fix="retrain the model with 'lccode train'")
+    encoder.load_state_dict(delta, strict=False)
+    return encoder, tokenizer
 
 
 def check_codebook(meta: dict, codebook, folder) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, exports: bool, console) -> dict:
-    from lccode.cli._util import progress_bar
+    from lccode.cli._util import plural, progress_bar
     from lccode.cli.summary import print_code_summary
     from lccode.modeling import META_FILE
     from lccode.predict import code_workspace, pending_count
@@ -32,7 +32,7 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
     ws = Workspace.open(workspace) if (workspace / DB_NAME).is_file() else Workspace.create(workspace)
     results = add_paths(ws, [corpus])
     for r in results:
-        console.print(f"  {r.status:9} {r.transcript_id}" + (f" ({r.n_segments} segments)" if r.n_segments else ""))
+        console.print(f"  {r.status:9} {r.transcript_id}" + (f" ({plural(r.n_segments, 'segment')})" if r.n_segments else ""))
     st = ws.status()
     console.print(f"{st['transcripts']} transcripts, {st['segments']} segments. A preview:")
     _preview(ws, console)
@@ -55,26 +55,29 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str, e
 
 def _preview(ws, console, n: int = 6):
     from rich.table import Table
+    from rich.text import Text
 
     segs = ws.segments()[:n]
     t = Table(show_header=True, header_style="bold")
     for col in ("transcript", "chars", "speaker", "lang", "text"):
         t.add_column(col, overflow="fold")
     for s in segs:
-        t.add_row(s.transcript_id, f"{s.start_char}-{s.end_char}", f"{s.speaker or ''} ({s.role or '-'})", s.lang or "",
-                  s.text)
+        # Transcript text is never markup: "[inaudible]" or "[id1]" must show as written.
+        t.add_row(Text(s.transcript_id), f"{s.start_char}-{s.end_char}", Text(f"{s.speaker or ''} ({s.role or '-'})"),
+                  s.lang or "", Text(s.text))
     console.print(t)
 
 
 def _exports(ws, folder: Path, console) -> dict:
     from lccode.aggregate import load_corpus
     from lccode.export import refi, report, tables
+    from lccode.export._common import export_name
 
     corpus = load_corpus(ws)  # read once, used by all three exports
     written = {
-        "report": report.write_report(ws, folder / "report.html", corpus=corpus),
-        "xlsx": tables.write_xlsx(ws, folder / "coded.xlsx", corpus=corpus),
-        "refi": refi.write_qdpx(ws, folder / "project.qdpx", corpus=corpus),
+        "report": report.write_report(ws, folder / export_name("report"), corpus=corpus),
+        "xlsx": tables.write_xlsx(ws, folder / export_name("xlsx"), corpus=corpus),
+        "refi": refi.write_qdpx(ws, folder / export_name("refi"), corpus=corpus),
     }
     for kind, path in written.items():
         console.print(f"  {kind:7} {path}")

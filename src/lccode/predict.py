@@ -12,28 +12,65 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def batch_logits(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
-                 prefix: str = "query: ", progress=None) -> np.ndarray:
-    """Raw logits for texts; sorted by length so each batch pads little, returned in input order."""
+def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
+                 prefix: str = "query: ", progress=None, stats: dict | None = None):
+    """Pooled encoder output per text (a tensor on the model's device), in input order.
+
+    All texts are tokenised first and sorted by token count, then cut into batches of at most `batch_size`
+    texts and `batch_size * 32` tokens (padding included), so each batch pads little. `stats` receives the
+    real and padded token counts (padding waste = 1 - real / padded)."""
     import torch
 
     from lccode.device import autocast
 
-    out = np.zeros((len(texts), model.head.out_features), dtype=np.float32)
+    out = torch.zeros((len(texts), model.head.in_features), device=placement.device)
     if not texts:
         return out
-    order = np.argsort([len(t) for t in texts], kind="stable")
+    ids = tokenizer([prefix + t for t in texts], truncation=True, max_length=max_length)["input_ids"]
+    lengths = np.array([len(x) for x in ids])
+    order = np.argsort(lengths, kind="stable")
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    budget = batch_size * 32
+    real = padded = 0
     model.eval()
     with torch.inference_mode(), autocast(placement):
-        for start in range(0, len(texts), batch_size):
-            idx = order[start:start + batch_size]
-            enc = tokenizer([prefix + texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
-                            return_tensors="pt")
-            logits = model(enc["input_ids"].to(placement.device), enc["attention_mask"].to(placement.device))
-            out[idx] = logits.float().cpu().numpy()
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and end - start < batch_size and (end + 1 - start) * lengths[order[end]] <= budget:
+                end += 1
+            idx = order[start:end]
+            width = int(lengths[idx[-1]])
+            input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for r, i in enumerate(idx):
+                input_ids[r, :lengths[i]] = torch.as_tensor(ids[i])
+                mask[r, :lengths[i]] = 1
+            pooled = model.pooled(input_ids.to(placement.device), mask.to(placement.device))
+            out[torch.as_tensor(idx, device=placement.device)] = pooled.float()
+            real += int(lengths[idx].sum())
+            padded += len(idx) * width
             if progress:
                 progress(len(idx))
+            start = end
+    if stats is not None:
+        stats["tokens"] = stats.get("tokens", 0) + real
+        stats["padded_tokens"] = stats.get("padded_tokens", 0) + padded
     return out
+
+
+def batch_logits(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
+                 prefix: str = "query: ", progress=None, positions=None, stats: dict | None = None) -> np.ndarray:
+    """Raw logits for texts. With positions (lccode.context), a context model reads each text with its neighbours;
+    without, each text is a stand-alone excerpt."""
+    import torch
+
+    from lccode.context import layout
+
+    pooled = batch_pooled(model, tokenizer, texts, placement, batch_size, max_length, prefix, progress, stats)
+    lay = layout(positions) if positions is not None and getattr(model, "context", None) is not None else None
+    with torch.inference_mode():
+        return model.logits(pooled, lay).float().cpu().numpy()
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -68,9 +105,13 @@ class Coder:
     def thresholds(self) -> np.ndarray:
         return np.array([self.meta["thresholds"][c] for c in self.labels], dtype=np.float32)
 
-    def probabilities(self, texts: list[str], batch_size: int = 64, progress=None) -> np.ndarray:
+    def probabilities(self, texts: list[str], batch_size: int = 64, progress=None, positions=None,
+                      stats: dict | None = None) -> np.ndarray:
+        """Calibrated probabilities; `positions` (one lccode.context.Position per text, whole transcripts in order)
+        lets a context model read each segment with its neighbours."""
         logits = batch_logits(self.model, self.tokenizer, texts, self.placement, batch_size,
-                              self.meta.get("max_length", 128), self.meta.get("input_prefix", "query: "), progress)
+                              self.meta.get("max_length", 128), self.meta.get("input_prefix", "query: "), progress,
+                              positions, stats)
         return sigmoid(logits / float(self.meta.get("temperature", 1.0)))
 
     def decide(self, probs: np.ndarray) -> np.ndarray:
@@ -78,6 +119,31 @@ class Coder:
 
 
 _PENDING = "s.key NOT IN (SELECT segment_key FROM predictions WHERE model_id=?)"
+
+
+def positions_of(segments, kinds: dict[str, str]) -> list:
+    from lccode.context import Position
+
+    return [Position(s.transcript_id, s.turn_index, s.role, kinds.get(s.transcript_id)) for s in segments]
+
+
+def _transcript_chunks(ws, segs, chunk: int = 512):
+    """Pending segments grouped by whole transcripts (about `chunk` at a time, stored per chunk so an
+    interruption keeps what was coded), each with all segments of those transcripts as context."""
+    by_doc: dict[str, list] = {}
+    for s in segs:
+        by_doc.setdefault(s.transcript_id, []).append(s)
+    group: list[str] = []
+    size = 0
+    docs = list(by_doc)
+    for i, doc in enumerate(docs):
+        group.append(doc)
+        size += len(by_doc[doc])
+        if size >= chunk or i == len(docs) - 1:
+            marks = ",".join("?" * len(group))
+            context = ws.segments(f"s.transcript_id IN ({marks})", tuple(group))
+            yield [s for d in group for s in by_doc[d]], context
+            group, size = [], 0
 
 
 def pending_count(ws, model_dir: str | Path, redo: bool = False) -> int:
@@ -111,11 +177,18 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
         "trained_at": m.get("trained_at"), "decisions_used": m.get("decisions_used", 0)})
     t0 = time.perf_counter()
     done = 0
-    chunk = 512  # stored per chunk, so an interruption keeps what was coded
+    kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
+    tokens: dict = {}
     try:
-        for start in range(0, len(segs), chunk):
-            part = segs[start:start + chunk]
-            probs = coder.probabilities([s.text for s in part], batch_size, progress)
+        for part, context in _transcript_chunks(ws, segs):
+            # A segment is read with its neighbours, so whole transcripts are coded; only the pending are stored.
+            pending = {s.key for s in part}
+            probs_all = coder.probabilities([s.text for s in context], batch_size, None, positions_of(context, kinds), tokens)
+            keep = [i for i, s in enumerate(context) if s.key in pending]
+            probs = probs_all[keep]
+            part = [context[i] for i in keep]
+            if progress:
+                progress(len(part))
             decisions = coder.decide(probs)
             stamp = now()
             rows = [(s.key, model_id, run, json.dumps({c: round(float(p), 5) for c, p in zip(coder.labels, pr)}),
@@ -130,6 +203,7 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     seconds = time.perf_counter() - t0
     stats = {"segments": done, "seconds": round(seconds, 2), "segments_per_s": round(done / seconds, 1) if seconds else None,
              "device": coder.placement.describe(), "model_id": model_id,
+             "padding_waste": round(1 - tokens["tokens"] / tokens["padded_tokens"], 4) if tokens.get("padded_tokens") else None,
              "skipped": ws.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0] - done}
     params = json.loads(ws.conn.execute("SELECT params FROM runs WHERE id=?", (run,)).fetchone()[0])
     ws.finish_run(run, "done", params | {"stats": stats})

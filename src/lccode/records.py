@@ -7,6 +7,8 @@ from dataclasses import dataclass
 LEVELS = ("ecosystem", "fieldlab", "micro")
 KINDS = ("interview", "meeting")
 LANGUAGES = ("nl", "en")
+# A transcript or segment in another language is labelled "other"; the detected language is recorded beside it.
+LANGUAGE_LABELS = (*LANGUAGES, "other")
 ROLES = ("interviewer", "respondent", "facilitator", "participant")
 
 
@@ -57,8 +59,10 @@ class Transcript:
     source_path: str
     source_format: str
     content_hash: str
-    # A pre-segmented source (.jsonl/.csv) keeps its own segmentation.
+    # A pre-segmented source (.jsonl/.csv/.xlsx) keeps its own segmentation.
     presegmented: bool = False
+    # What the reader noticed but did not refuse (a manifest label never used ...), for the per-file report.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

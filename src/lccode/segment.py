@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from lccode.records import Segment, Transcript
+from lccode.records import LANGUAGE_LABELS, Segment, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Segmenter:
     def turn_languages(self, tr: Transcript) -> list[str]:
         from lccode.language import detect
 
-        if tr.meta.language in ("nl", "en"):
+        if tr.meta.language in LANGUAGE_LABELS:
             return [tr.meta.language] * len(tr.turns)
         overall = detect(tr.text[:5000])
         return [detect(tr.text[t.start_char:min(t.end_char, t.start_char + DETECT_CHARS)], default=overall)
@@ -191,7 +191,7 @@ def _pipeline(lang: str, name: str | None):
 
     if name:
         return spacy.load(name, exclude=["ner", "lemmatizer"])
-    nlp = spacy.blank(lang)
+    nlp = spacy.blank("xx" if lang == "other" else lang)  # 'other': spaCy's multi-language tokenizer
     nlp.add_pipe("sentencizer")
     return nlp
 

@@ -20,10 +20,12 @@ log = logging.getLogger(__name__)
 
 
 def split_dev(examples: list[Example], fraction: float) -> tuple[list[Example], list[Example]]:
-    """Deterministic split by a hash of each example's id/text: adding data never moves old examples."""
+    """Deterministic split by a hash of each example's id/text (whole transcripts by their id): adding data
+    never moves old examples, and a transcript's sentences never land on both sides."""
     train, dev = [], []
     for ex in examples:
-        h = int(hashlib.sha1((ex.id or ex.text).encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+        key = ex.doc if ex.doc is not None else (ex.id or ex.text)
+        h = int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
         (dev if h < fraction else train).append(ex)
     return train, dev
 
@@ -46,6 +48,49 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
         chunk = sorted(idx[s:s + pool], key=lambda i: lengths[i])
         batches.extend(chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size))
     rng.shuffle(batches)
+    return batches
+
+
+def _windows(examples: list[Example], turns_per_window: int) -> list[tuple[list[int], list[float]]]:
+    """Training units for the context head: runs of whole turns of one transcript, led by the turn before them
+    (context only, no loss), so every target sentence sees its neighbours and the previous turn; an excerpt
+    is a unit of its own."""
+    out, i, n = [], 0, len(examples)
+    while i < n:
+        doc = examples[i].doc
+        if doc is None:
+            out.append(([i], [1.0]))
+            i += 1
+            continue
+        j = i
+        while j < n and examples[j].doc == doc:
+            j += 1
+        turns: list[list[int]] = []
+        for r in range(i, j):
+            if not turns or examples[r].turn != examples[turns[-1][0]].turn:
+                turns.append([])
+            turns[-1].append(r)
+        for s in range(0, len(turns), turns_per_window):
+            lead = turns[s - 1] if s else []
+            body = [r for t in turns[s:s + turns_per_window] for r in t]
+            out.append((lead + body, [0.0] * len(lead) + [1.0] * len(body)))
+        i = j
+    return out
+
+
+def _pack(windows, rows_per_batch: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled windows packed into batches of about rows_per_batch rows."""
+    order = list(range(len(windows)))
+    rng.shuffle(order)
+    batches, cur, size = [], [], 0
+    for w in order:
+        if cur and size + len(windows[w][0]) > rows_per_batch:
+            batches.append(cur)
+            cur, size = [], 0
+        cur.append(w)
+        size += len(windows[w][0])
+    if cur:
+        batches.append(cur)
     return batches
 
 
@@ -110,11 +155,12 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     """Fine-tune and save a model; returns its metadata (including dev metrics). Labels come from the codebook."""
     import torch
 
+    from lccode.context import layout
     from lccode.device import autocast, resolve_device, set_threads
     from lccode.errors import LccodeError
     from lccode.metrics import fit_temperature, multilabel_report, tune_thresholds
-    from lccode.modeling import new_model, save_model
-    from lccode.predict import batch_logits, sigmoid
+    from lccode.modeling import new_model, round_to_half, save_model
+    from lccode.predict import sigmoid
     from lccode.provision import default_base_dir, provision
 
     labels = codebook.code_ids
@@ -129,7 +175,7 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     _seed(cfg.seed)
     placement = resolve_device(cfg.device, cfg.precision)
     base = cfg.base_model or str(provision(default_base_dir()))
-    model, tokenizer = new_model(base, labels, cfg.dropout)
+    model, tokenizer = new_model(base, labels, cfg.dropout, cfg.context)
     on_cpu = placement.device.type == "cpu"
     freeze = on_cpu if cfg.freeze_word_embeddings is None else cfg.freeze_word_embeddings
     model.freeze_word_embeddings(freeze)
@@ -138,55 +184,71 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     split_at = max(0, n_layers - trainable) if n_layers else 0
     model.freeze_lower(split_at)
     model.to(placement.device)
-    log.info("Training on %s: %d train / %d dev segments, %d codes, top %s layers trainable", placement.describe(),
-             len(train_ex), len(dev_ex), len(labels), trainable if n_layers else "all")
+    log.info("Training on %s: %d train / %d dev segments, %d codes, top %s layers trainable, context %s",
+             placement.describe(), len(train_ex), len(dev_ex), len(labels), trainable if n_layers else "all",
+             "on" if cfg.context else "off")
 
     train_ds = _tokenize(tokenizer, train_ex, cfg, labels)
+    dev_ds = _tokenize(tokenizer, dev_ex, cfg, labels)
     y_train = label_matrix(train_ex, labels)
     y_dev = label_matrix(dev_ex, labels)
     pos = y_train.sum(0)
     pos_weight = np.clip(np.sqrt((len(y_train) - pos) / np.maximum(pos, 1)), 1.0, 8.0) if cfg.class_weighting else np.ones(len(labels))
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32, device=placement.device))
-    head_params = list(model.head.parameters())
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32, device=placement.device),
+                                         reduction="none")
+    head_params = list(model.head.parameters()) + (list(model.context.parameters()) if model.context is not None else [])
     enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.learning_rate},
                              {"params": head_params, "lr": cfg.head_learning_rate}], weight_decay=cfg.weight_decay)
     rng = random.Random(cfg.seed)
     lengths = [len(x) for x in train_ds["input_ids"]]
-    steps_per_epoch = -(-len(train_ex) // cfg.batch_size)
+    windows = _windows(train_ex, cfg.context_turns) if cfg.context else [([i], [1.0]) for i in range(len(train_ex))]
+
+    steps_per_epoch = len(_pack(windows, cfg.batch_size, random.Random(0))) if cfg.context else -(-len(train_ex) // cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     from transformers import get_linear_schedule_with_warmup
 
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    dev_texts = [e.text for e in dev_ex]
+    dev_lay = layout([e.position for e in dev_ex]) if cfg.context else None
     best, best_state, history, stale = -1.0, None, [], 0
     t0 = time.perf_counter()
     cache = _lower_cache(model, train_ds, split_at, pad_id, placement) if split_at else None
+    dev_cache = _lower_cache(model, dev_ds, split_at, pad_id, placement) if split_at else None
+
+    def dev_logits():
+        pooled = _pooled(model, dev_ds, dev_cache, split_at, pad_id, placement)
+        with torch.inference_mode():
+            return model.logits(pooled, dev_lay).float().cpu().numpy()
+
     for epoch in range(cfg.epochs):
         model.train()
-        running = 0.0
-        for ids in _batches(lengths, cfg.batch_size, rng):
+        running, steps = 0.0, 0
+        for rows, weights in _epoch(windows, lengths, cfg, rng):
+            positions = _positions(train_ex, rows, rng, cfg.role_dropout) if cfg.context else None
             with autocast(placement):
                 if cache is not None:
-                    hidden, mask, y = _collate_cached(cache, train_ds, ids, placement.device)
-                    logits = model.upper(hidden, mask, split_at)
+                    hidden, mask, y = _collate_cached(cache, train_ds, rows, placement.device)
+                    pooled = model.upper_pooled(hidden, mask, split_at)
                 else:
-                    input_ids, mask, y = _collate(train_ds, ids, pad_id, placement.device)
-                    logits = model(input_ids, mask)
-            loss = loss_fn(logits.float(), y)
+                    input_ids, mask, y = _collate(train_ds, rows, pad_id, placement.device)
+                    pooled = model.pooled(input_ids, mask)
+                logits = model.logits(pooled, layout(positions) if positions else None)
+            w = torch.tensor(weights, dtype=torch.float32, device=placement.device)
+            loss = (loss_fn(logits.float(), y).mean(1) * w).sum() / w.sum().clamp(min=1.0)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
             running += loss.item()
+            steps += 1
             if progress:
                 progress("step", epoch=epoch + 1, loss=loss.item())
-        dev_probs = sigmoid(batch_logits(model, tokenizer, dev_texts, placement, 64, cfg.max_length, cfg.input_prefix))
-        th = tune_thresholds(y_dev, dev_probs)
+        dev_probs = sigmoid(dev_logits())
+        th = tune_thresholds(*tuning_rows(dev_ex, y_dev, dev_probs))
         rep = multilabel_report(y_dev, (dev_probs >= th).astype(np.float32), labels)
-        history.append({"epoch": epoch + 1, "train_loss": running / steps_per_epoch, "dev_macro_f1": rep["macro_f1"],
+        history.append({"epoch": epoch + 1, "train_loss": running / max(steps, 1), "dev_macro_f1": rep["macro_f1"],
                         "dev_micro_f1": rep["micro_f1"], "seconds": round(time.perf_counter() - t0, 1)})
         log.info("epoch %d: loss %.4f, dev macro-F1 %.3f, micro-F1 %.3f", epoch + 1, history[-1]["train_loss"],
                  rep["macro_f1"], rep["micro_f1"])
@@ -203,31 +265,129 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
                 log.info("early stop: dev macro-F1 did not improve for %d epochs", cfg.patience)
                 break
     model.load_state_dict(best_state, strict=False)
-    dev_logits = batch_logits(model, tokenizer, dev_texts, placement, 64, cfg.max_length, cfg.input_prefix)
-    temperature = fit_temperature(dev_logits, y_dev)
+    model.eval()
+    # Over frozen lower layers of a provisioned base, only the fine-tuned layers are stored (fp16, see
+    # modeling.DELTA_FILE); rounding them first means the thresholds below are tuned on the model as stored.
+    delta = None
+    if split_at and not cfg.base_model:
+        delta = [n for n, p in model.encoder.named_parameters() if p.requires_grad]
+        round_to_half(model, delta)
+    logits = dev_logits()
+    temperature = fit_temperature(logits, y_dev)
     model.temperature.fill_(temperature)
-    dev_probs = sigmoid(dev_logits / temperature)
-    thresholds = tune_thresholds(y_dev, dev_probs)
+    dev_probs = sigmoid(logits / temperature)
+    thresholds = tune_thresholds(*tuning_rows(dev_ex, y_dev, dev_probs))
     dev_pred = (dev_probs >= thresholds).astype(np.float32)
-    report = multilabel_report(y_dev, dev_pred, labels)
-    by_lang = {}
-    for lang in sorted({e.lang for e in dev_ex if e.lang}):
-        rows = [i for i, e in enumerate(dev_ex) if e.lang == lang]
-        by_lang[lang] = _summary(multilabel_report(y_dev[rows], dev_pred[rows], labels))
     seconds = time.perf_counter() - t0
     meta = {
         "name": cfg.name, "labels": labels, "codebook_id": codebook.id, "codebook_hash": codebook.hash,
         "codebook_ref": codebook.ref, "base_model": _base_name(base), "lccode_version": __version__,
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "device": placement.describe(),
         "train_seconds": round(seconds, 1), "train_examples": len(train_ex), "dev_examples": len(dev_ex),
+        "train_transcripts": len({e.doc for e in train_ex if e.doc}), "dev_transcripts": len({e.doc for e in dev_ex if e.doc}),
         "train_data_hash": data_hash(train_ex), "dev_data_hash": data_hash(dev_ex), "config": cfg.to_dict(),
         "thresholds": {c: round(float(t), 4) for c, t in zip(labels, thresholds)}, "temperature": round(temperature, 4),
         "max_length": cfg.max_length, "input_prefix": cfg.input_prefix, "history": history,
-        "dev_metrics": _summary(report) | {"per_language": by_lang,
-                                           "per_code": {c: {k: round(v, 4) if isinstance(v, float) else v
-                                                            for k, v in m.items()} for c, m in report["per_code"].items()}},
+        "context": {"version": 1, "turns_per_window": cfg.context_turns} if cfg.context else None,
+        "dev_metrics": dev_metrics(dev_ex, y_dev, dev_pred, labels),
     } | (extra_meta or {})
-    return save_model(model.cpu(), tokenizer, Path(output_dir), meta)
+    return save_model(model.cpu(), tokenizer, Path(output_dir), meta, delta=delta, base=base)
+
+
+def tuning_rows(examples: list[Example], y: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows thresholds are tuned on: each excerpt, and each transcript turn with its segments' highest
+    probability per code, since a researcher reads a transcript's codes per turn (a turn carries a code when
+    any of its segments does)."""
+    from lccode.metrics import turn_level
+
+    excerpts = [i for i, e in enumerate(examples) if e.doc is None]
+    sentences = [i for i, e in enumerate(examples) if e.doc is not None]
+    if not sentences:
+        return y, probs
+    yt, pt, _ = turn_level([examples[i] for i in sentences], y[sentences], probs[sentences])
+    return np.vstack([y[excerpts], yt]), np.vstack([probs[excerpts], pt])
+
+
+def dev_metrics(examples: list[Example], y: np.ndarray, pred: np.ndarray, labels: list[str]) -> dict:
+    """Figures on all dev segments, per language, on excerpts and transcript sentences apart, and per speaker turn."""
+    from lccode.metrics import multilabel_report, turn_level
+
+    report = multilabel_report(y, pred, labels)
+    out = _summary(report) | {"per_code": {c: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
+                                           for c, m in report["per_code"].items()}}
+    out["per_language"] = {lang: _summary(multilabel_report(y[rows], pred[rows], labels))
+                           for lang in sorted({e.lang for e in examples if e.lang})
+                           if (rows := [i for i, e in enumerate(examples) if e.lang == lang])}
+    excerpts = [i for i, e in enumerate(examples) if e.doc is None]
+    sentences = [i for i, e in enumerate(examples) if e.doc is not None]
+    if excerpts and sentences:
+        out["excerpts"] = _summary(multilabel_report(y[excerpts], pred[excerpts], labels))
+    if sentences:
+        out["transcript_segments"] = _summary(multilabel_report(y[sentences], pred[sentences], labels))
+        yt, pt, langs = turn_level([examples[i] for i in sentences], y[sentences], pred[sentences])
+        turns = multilabel_report(yt, pt, labels)
+        out["transcript_turns"] = _summary(turns) | {
+            "per_code": {c: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
+                         for c, m in turns["per_code"].items()},
+            "per_language": {lang: _summary(multilabel_report(yt[rows], pt[rows], labels))
+                             for lang in sorted(set(langs) - {None}) if (rows := [i for i, l in enumerate(langs) if l == lang])}}
+    from lccode.evaluate import RELIABLE_KAPPA
+
+    basis = out.get("transcript_turns", out)["per_code"]
+    out["unreliable"] = sorted(c for c, m in basis.items() if m["support"] and not (m["kappa"] >= RELIABLE_KAPPA))
+    return out
+
+
+def _epoch(windows, lengths, cfg: TrainConfig, rng: random.Random):
+    """(rows, loss weights) per step: packed transcript windows with context, length-sorted batches without."""
+    if cfg.context:
+        for b in _pack(windows, cfg.batch_size, rng):
+            yield [r for w in b for r in windows[w][0]], [x for w in b for x in windows[w][1]]
+    else:
+        for rows in _batches(lengths, cfg.batch_size, rng):
+            yield rows, [1.0] * len(rows)
+
+
+def _positions(examples: list[Example], rows: list[int], rng: random.Random, role_dropout: float):
+    """Positions of a batch's rows; windows of one transcript stay apart, and roles are sometimes hidden so
+    the model also codes transcripts whose speakers have no known role."""
+    from lccode.context import Position
+
+    out, window, last = [], 0, None
+    for r in rows:
+        e = examples[r]
+        if e.doc is None or last is None or last.doc != e.doc or (last.turn or 0) > (e.turn or 0):
+            window += 1
+        role = None if rng.random() < role_dropout else e.speaker
+        out.append(Position(None if e.doc is None else f"{e.doc}#{window}", e.turn, role, e.kind))
+        last = e
+    return out
+
+
+def _pooled(model, ds, cache, split_at: int, pad_id: int, placement):
+    """Pooled embeddings of every row of ds (over the cached lower layers when there are some), in row order."""
+    import torch
+
+    from lccode.device import autocast
+
+    n = len(ds)
+    lengths = [len(x) for x in ds["input_ids"]]
+    order = sorted(range(n), key=lambda i: lengths[i])
+    out = None
+    model.eval()
+    with torch.inference_mode(), autocast(placement):
+        for s in range(0, n, 64):
+            ids = order[s:s + 64]
+            if cache is not None:
+                hidden, mask, _ = _collate_cached(cache, ds, ids, placement.device)
+                pooled = model.upper_pooled(hidden, mask, split_at).float()
+            else:
+                input_ids, mask, _ = _collate(ds, ids, pad_id, placement.device)
+                pooled = model.pooled(input_ids, mask).float()
+            if out is None:
+                out = torch.zeros((n, pooled.shape[1]), device=pooled.device)
+            out[torch.tensor(ids, device=pooled.device)] = pooled
+    return out
 
 
 def _summary(rep: dict) -> dict:

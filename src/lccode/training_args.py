@@ -28,6 +28,10 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"
     input_prefix: str = "query: "
+    # Read each segment with its neighbours, the previous turn and the speaker's role (lccode.context).
+    context: bool = True
+    context_turns: int = 4       # turns per training window (plus the turn before it, as context)
+    role_dropout: float = 0.15   # share of training rows whose speaker role is hidden
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -46,6 +50,10 @@ class TrainConfig:
             problems.append(f"dev_fraction must be between 0 and 0.5 (got {self.dev_fraction})")
         if self.trainable_layers is not None and self.trainable_layers < 0:
             problems.append("trainable_layers must be >= 0 (0 trains only the head)")
+        if self.context_turns < 1:
+            problems.append("context_turns must be at least 1")
+        if not 0 <= self.role_dropout < 1:
+            problems.append(f"role_dropout must be in [0, 1) (got {self.role_dropout})")
         if self.patience < 1:
             problems.append("patience must be at least 1 epoch")
         if problems:

@@ -6,7 +6,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from lccode.data import DEFAULT_DATA_DIR, load_jsonl, workspace_examples
+from lccode.data import DEFAULT_DATA_DIR, workspace_examples
 from lccode.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -29,17 +29,19 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
 
         ws = Workspace.open(workspace)
     cb = load_codebook(codebook_path) if codebook_path else (ws.codebook() if ws else load_codebook())
+    from lccode.gold import load_examples
+
+    bundled = not data
     if not data:
-        default = DEFAULT_DATA_DIR / "train.jsonl"
-        if not default.is_file():
+        data, default_dev = default_training_files()
+        if not data:
             raise InputError("no training data given", expected="--data FILE.jsonl with labelled segments",
                              fix="pass --data (and --dev), or run from an lccode checkout that has training_data/")
-        data = [default]
-        if dev is None and (DEFAULT_DATA_DIR / "dev.jsonl").is_file():
-            dev = DEFAULT_DATA_DIR / "dev.jsonl"
-    examples = [ex for path in data for ex in load_jsonl(path, cb.code_ids)]
-    dev_examples = load_jsonl(dev, cb.code_ids) if dev else None
-    extra = {"train_files": [str(p) for p in data], "dev_file": str(dev) if dev else None}
+        dev = dev if dev is not None else default_dev
+    dev = [dev] if isinstance(dev, (str, Path)) else dev
+    examples = [ex for path in data for ex in load_examples(path, cb.code_ids)]
+    dev_examples = [ex for path in dev for ex in load_examples(path, cb.code_ids)] if dev else None
+    extra = {"train_files": [str(p) for p in data], "dev_files": [str(p) for p in dev or []]}
     if ws is not None:
         reviewed, ids = workspace_examples(ws)
         dev_texts = {e.text for e in dev_examples or []}
@@ -56,7 +58,45 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
     finally:
         if progress:
             progress.close()
+    test = DEFAULT_DATA_DIR / "transcripts" / "test"
+    if bundled and test.is_dir():
+        meta = record_test(output, test)
     return meta | {"path": str(output)}
+
+
+def record_test(model_dir: Path, gold: Path) -> dict:
+    """Score the model on the held-out transcript split and keep the figures in its lccode.json and card."""
+    import json
+
+    from lccode.atomic import write_text_atomic
+    from lccode.evaluate import evaluate
+    from lccode.model_card import write_card
+    from lccode.modeling import META_FILE, read_meta
+
+    rep = evaluate(gold, model_dir)
+    keys = ("n", "micro_precision", "micro_recall", "micro_f1", "macro_f1", "mean_kappa")
+    pick = lambda m: {k: m[k] for k in keys}  # noqa: E731
+    meta = read_meta(model_dir)
+    meta["test_metrics"] = {
+        "gold": str(gold), "gold_hash": rep["provenance"]["gold_hash"], "transcripts": rep.get("transcripts"),
+        "segments": pick(rep), "turns": pick(rep["turns"]) | {
+            "per_language": {lang: pick(m) for lang, m in rep["turns"]["per_language"].items()},
+            "per_code": {c: {k: m[k] for k in ("precision", "recall", "f1", "kappa", "support")}
+                         for c, m in rep["turns"]["per_code"].items()}},
+        "unreliable": rep["unreliable"]}
+    write_text_atomic(Path(model_dir) / META_FILE, json.dumps(meta, indent=2, ensure_ascii=False))
+    write_card(Path(model_dir), meta)
+    log.info("Held-out transcripts: turn micro-F1 %.3f, macro-F1 %.3f", rep["turns"]["micro_f1"], rep["turns"]["macro_f1"])
+    return meta
+
+
+def default_training_files() -> tuple[list[Path], list[Path]]:
+    """The bundled data: excerpts (train/dev.jsonl) and whole coded transcripts (transcripts/train, /dev).
+    transcripts/test is never read by training: it is the held-out split for `lccode evaluate`."""
+    root = DEFAULT_DATA_DIR
+    train = [p for p in (root / "train.jsonl", root / "transcripts" / "train") if p.exists()]
+    dev = [p for p in (root / "dev.jsonl", root / "transcripts" / "dev") if p.exists()]
+    return train, dev
 
 
 def _override(examples, reviewed):

@@ -37,8 +37,16 @@ def test_import_command_round_trip(ws, tmp_path):
     Workspace.create(tmp_path / "w2").close()
     res = runner.invoke(app, ["import", "refi", str(qdpx), "-w", str(tmp_path / "w2")])
     assert res.exit_code == 0, res.output
-    assert "Imported 3 transcripts with 7 coded segments" in res.output
-    assert "made by an lccode model" in res.output
+    out = " ".join(res.output.split())
+    # By default the model's codings are not taken for human decisions: only the reviewed segments come back.
+    assert "Imported 3 transcripts with 2 coded segments" in out
+    assert "made by an lccode model; they were left out" in out
+    assert "Selection positions read as code points" in out
+    Workspace.create(tmp_path / "w3").close()
+    res = runner.invoke(app, ["import", "refi", str(qdpx), "-w", str(tmp_path / "w3"), "--keep-model-codings"])
+    out = " ".join(res.output.split())
+    assert "Imported 3 transcripts with 7 coded segments" in out
+    assert "were imported under the model's name" in out
 
 
 def test_bad_input_is_one_clear_message(ws, tmp_path):

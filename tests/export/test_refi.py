@@ -73,10 +73,17 @@ def test_codes_cases_variables_and_selections(ws, tmp_path):
     cases = {c.get("name"): c for c in root.iterfind(".//q:Case", NS)}
     assert set(cases) == {"alpha", "beta"}
     assert len(cases["alpha"].findall("q:SourceRef", NS)) == 2
-    assert {v.get("name") for v in root.iterfind(".//q:Variable", NS)} == {"level", "kind", "language"}
-    t2 = root.find(".//q:TextSource[@name='t2']", NS)
-    values = [vv.findtext("q:TextValue", namespaces=NS) for vv in t2.findall("q:VariableValue", NS)]
-    assert values == ["micro", "meeting", "en"]
+    assert {v.get("name") for v in root.iterfind(".//q:Variable", NS)} == {"community", "level", "kind", "language"}
+    names = {v.get("guid"): v.get("name") for v in root.iterfind(".//q:Variable", NS)}
+
+    def values(el):
+        return {names[vv.find("q:VariableRef", NS).get("targetGUID")]: vv.findtext("q:TextValue", namespaces=NS)
+                for vv in el.findall("q:VariableValue", NS)}
+
+    # The community both as a case and as a variable of each file, for tools that do not link files to cases.
+    assert values(root.find(".//q:TextSource[@name='t2']", NS)) == \
+        {"community": "alpha", "level": "micro", "kind": "meeting", "language": "en"}
+    assert values(cases["beta"])["community"] == "beta"
     t1 = root.find(".//q:TextSource[@name='t1']", NS)
     text = files[t1.get("plainTextPath").replace("internal://", "Sources/")].decode("utf-8")
     sels = t1.findall("q:PlainTextSelection", NS)
@@ -85,6 +92,7 @@ def test_codes_cases_variables_and_selections(ws, tmp_path):
     assert text[int(first.get("startPosition")):int(first.get("endPosition"))] == \
         "Zonder de monteurs hadden we het protocol nooit rond gekregen."
     assert "sf_interdependency: model probability 0.910" in first.findtext("q:Description", namespaces=NS)
+    assert "[lccode model: lc-test@0123456789ab]" in first.findtext("q:Description", namespaces=NS)
     reviewed = sels[2]
     assert reviewed.findtext("q:Description", namespaces=NS).startswith("reviewed by ann")
     users = {u.get("guid"): u.get("name") for u in root.iterfind(".//q:User", NS)}
@@ -202,7 +210,10 @@ def test_import_from_a_qda_tool_matches_codes_by_name_and_mapping(tmp_path):
     res2 = import_refi(ws, path, mapping)
     assert res2.unknown_codes == ()
     segs = {s.text: s for s in load_corpus(ws).segments}
-    assert len(segs) == 2 and len(ws.segments()) == 2  # 'Overig' is left out on purpose: no segment for it
+    assert len(segs) == 2  # 'Overig' is left out on purpose: its span stays an uncoded segment
+    assert [s.text for s in ws.segments()] == ["Wat heeft het opgeleverd?", "We leerden écht van elkaar.",
+                                               "Het was wel eens lastig.", "En verder?",
+                                               "Eigenlijk is er een nieuw protocol uitgekomen 🚀."]
     learned = segs["We leerden écht van elkaar."]
     assert learned.codes == ("out_learning",) and set(learned.analysts) == {"Marieke", "Joost"}
     assert not learned.disagreement
@@ -228,7 +239,7 @@ def test_import_problems_are_reported_with_the_file(tmp_path):
     assert "notazip.qdpx" in exc.value.render() and "fix:" in exc.value.render()
 
     path = _tool_project(tmp_path, "Kort.", [(0, 50, 0, 0)], ["Leren"])
-    with pytest.raises(InputError, match="spans characters 0-50, but the text has 5"):
+    with pytest.raises(InputError, match="spans positions 0-50, but the text has 5 characters"):
         import_refi(ws, path)
     assert ws.transcripts() == []
 

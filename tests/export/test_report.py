@@ -59,9 +59,10 @@ def test_report_shows_figures_quotes_and_provenance(report_en, shared_ws):
     _, doc = report_en
     ws = shared_ws
     kpis = {k.xpath("span")[0].text_content(): k.xpath("b")[0].text_content() for k in doc.xpath("//div[@class='kpi']")}
-    assert kpis["transcripts"] == "3" and kpis["coded segments"] == "11"
+    assert kpis["transcripts"] == "3" and kpis["segments in these figures (seen by the model or a person)"] == "11"
+    assert kpis["segments with at least one code"] == "64%"  # 7 of the 11 carry a code
     assert kpis["of segments reviewed by a person"] == "27%" and kpis["model macro-F1 on its dev set"] == "0.64"
-    assert "1 segments have not been coded yet" in doc.xpath("//p[@class='notice']")[0].text_content()
+    assert "1 segment has not been coded yet and is not" in doc.xpath("//p[@class='notice']")[0].text_content()
     alpha = doc.xpath("//section[@id='c-alpha']")[0]
     quotes = alpha.xpath(".//blockquote")
     assert quotes[0].get("data-segment") in {ws.keys[("t1", 1)], ws.keys[("t2", 1)], ws.keys[("t1", 2)]}

@@ -87,10 +87,17 @@ def test_csv_folder_one_file_per_table(ws, tmp_path):
     raw = (tmp_path / "csv" / "excerpts.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM to read UTF-8
     rows = list(csv.DictReader((tmp_path / "csv" / "excerpts.csv").open(encoding="utf-8-sig", newline="")))
-    assert len(rows) == 9 and rows[0]["Segmentsleutel"] == ws.keys[("t1", 1)]
+    assert len(rows) == 9 and rows[0]["segment_key"] == ws.keys[("t1", 1)]
+    # The same column names as the JSONL export, whatever the language of the values.
+    lines = [json.loads(x) for x in write_jsonl(ws, tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines()]
+    shared = {"segment_key", "transcript", "community", "level", "speaker", "start_char", "end_char", "code_id",
+              "probability", "source", "text"}
+    assert shared <= set(rows[0]) and shared <= set(lines[0])
+    assert [(r["transcript"], r["start_char"], r["code_id"]) for r in rows] == \
+        [(r["transcript"], str(r["start_char"]), r["code_id"]) for r in lines]
     cats = list(csv.DictReader((tmp_path / "csv" / "categories.csv").open(encoding="utf-8-sig", newline="")))
-    outcome = next(r for r in cats if r["Uitsplitsing"] == "Hele corpus" and r["Code-id"] == "outcome")
-    assert outcome["Gecodeerde fragmenten"] == "4" and float(outcome["Aandeel beoordeeld"]) == 0.5
+    outcome = next(r for r in cats if r["dimension"] == "Hele corpus" and r["code_id"] == "outcome")
+    assert outcome["segments"] == "4" and float(outcome["share_reviewed"]) == 0.5
 
 
 def test_jsonl_lines_carry_provenance_and_exact_offsets(ws, tmp_path):

@@ -179,7 +179,7 @@ CASES: list[Case] = [
     # -- Word documents -------------------------------------------------------------------------------------
     Case("docx_60000_paragraphs", "transcript", docx_with(paragraphs=60_000), r"60,0\d\d paragraphs"),
     Case("docx_zip_bomb", "transcript", docx_with(padding_bytes=70 * 2**20), r"unpacks to"),
-    Case("docx_truncated", "transcript", lazy("t.docx", lambda: DOCX.read_bytes()[:3000]), r"not a Word document|could not read"),
+    Case("docx_truncated", "transcript", lazy("t.docx", lambda: DOCX.read_bytes()[:3000]), r"not a Word document|could not be read"),
     # -- manifests ------------------------------------------------------------------------------------------
     Case("yaml_roles_number", "manifest",
          with_manifest("manifest.yaml", "transcripts:\n  - file: t.txt\n    roles: {Henk: 5}\n",

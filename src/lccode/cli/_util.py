@@ -48,11 +48,19 @@ def progress_bar(description: str, total: int | None):
 
 
 def table(title: str, columns: list[str], rows: list[list]):
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title, title_justify="left")
+    # Cells hold user data (transcript text, file names, labels like "[id1]"): never rich markup.
+    t = Table(title=escape(title), title_justify="left")
     for c in columns:
         t.add_column(c, overflow="fold")
     for r in rows:
-        t.add_row(*[str(x) for x in r])
+        t.add_row(*[x if isinstance(x, Text) else Text(str(x)) for x in r])
     console().print(t)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 segment', '2 segments'."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"

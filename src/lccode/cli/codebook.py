@@ -42,3 +42,19 @@ def show_cmd(file: Path = typer.Argument(None, help="Codebook YAML (default: the
                         definition += f"\n{label}: " + " | ".join(part[lang])
             t.add_row(f"[{code.color or cat.color or 'white'}]■[/] {cat.label(lang)}", cid, code.label(lang), definition)
     console().print(t)
+
+
+@app.command("import")
+def import_cmd(file: Path = typer.Argument(..., help="REFI-QDA project (.qdpx) or codebook (.qdc) from ATLAS.ti, NVivo, "
+                                                     "MAXQDA or QualCoder."),
+               output: Path = typer.Option(None, "--output", "-o", help="YAML codebook to write (default: FILE-codebook.yaml)."),
+               lang: str = typer.Option("en", help="Language of the code names in the file (en, nl, ...)."),
+               codebook_id: str = typer.Option(None, "--id", help="Id of the new codebook (default: from the file name).")):
+    """Take the codebook from a REFI-QDA file, to start a workspace with: lccode init WS --codebook OUTPUT."""
+    from lccode.cli._util import console
+    from lccode.ingest.refi_codebook import import_codebook
+
+    out = output or file.with_name(f"{file.stem}-codebook.yaml")
+    cb = import_codebook(file, out, lang, codebook_id)
+    console().print(f"Wrote {out}: {len(cb.codes)} codes in {len(cb.categories)} categories ({cb.ref}).\n"
+                    f"Start a workspace with it: lccode init WORKSPACE --codebook {out}")

@@ -19,8 +19,10 @@ def _out(what: str):
 ModelOpt = typer.Option(None, "--model-id", help="Use this model's proposals (default: the latest coding run).")
 
 
-def _default(workspace: Path, name: str) -> Path:
-    return workspace / "exports" / name
+def _default(workspace: Path, kind: str, lang: str = "en") -> Path:
+    from lccode.export._common import export_name
+
+    return workspace / "exports" / export_name(kind, lang)
 
 
 def _done(what: str, path, ws=None):
@@ -47,7 +49,7 @@ def xlsx_cmd(workspace: Path = WorkspaceOpt, output: Path = _out("File to write 
     from lccode.export.tables import write_xlsx
 
     ws = open_workspace(workspace)
-    _done("workbook", write_xlsx(ws, output or _default(workspace, f"coded-{lang}.xlsx"), lang, model_id), ws)
+    _done("workbook", write_xlsx(ws, output or _default(workspace, "xlsx", lang), lang, model_id), ws)
 
 
 @app.command("csv")
@@ -58,7 +60,7 @@ def csv_cmd(workspace: Path = WorkspaceOpt, output: Path = _out("Folder for the 
     from lccode.export.tables import write_csv
 
     ws = open_workspace(workspace)
-    paths = write_csv(ws, output or _default(workspace, f"csv-{lang}"), lang, model_id)
+    paths = write_csv(ws, output or _default(workspace, "csv", lang), lang, model_id)
     _done(f"{len(paths)} CSV files", paths[0].parent, ws)
 
 
@@ -69,7 +71,7 @@ def jsonl_cmd(workspace: Path = WorkspaceOpt, output: Path = _out("File to write
     from lccode.export.tables import write_jsonl
 
     ws = open_workspace(workspace)
-    _done("coded excerpts", write_jsonl(ws, output or _default(workspace, "coded.jsonl"), model_id), ws)
+    _done("coded excerpts", write_jsonl(ws, output or _default(workspace, "jsonl"), model_id), ws)
 
 
 @app.command("report")
@@ -80,7 +82,7 @@ def report_cmd(workspace: Path = WorkspaceOpt, output: Path = _out("File to writ
     from lccode.export.report import write_report
 
     ws = open_workspace(workspace)
-    _done("report", write_report(ws, output or _default(workspace, f"report-{lang}.html"), lang, model_id), ws)
+    _done("report", write_report(ws, output or _default(workspace, "report", lang), lang, model_id), ws)
 
 
 @app.command("refi")
@@ -91,7 +93,7 @@ def refi_cmd(workspace: Path = WorkspaceOpt, output: Path = _out("Project file t
     from lccode.export.refi import write_qdpx
 
     ws = open_workspace(workspace)
-    path = write_qdpx(ws, output or _default(workspace, "project.qdpx"), lang, model_id)
+    path = write_qdpx(ws, output or _default(workspace, "refi", lang), lang, model_id)
     _done("REFI-QDA project", path)
     _done("REFI-QDA codebook", path.with_suffix(".qdc"), ws)
 

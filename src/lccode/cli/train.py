@@ -8,8 +8,8 @@ import typer
 def register(app: typer.Typer):
     @app.command("train")
     def train_cmd(
-        data: list[Path] = typer.Option(None, "--data", "-d", help="Gold JSONL file(s) (default: the bundled training_data/train.jsonl)."),
-        dev: Path = typer.Option(None, help="Dev JSONL for early stopping, calibration and thresholds (default: training_data/dev.jsonl, else a 20% split)."),
+        data: list[Path] = typer.Option(None, "--data", "-d", help="Labelled data: segment JSONL files or coded transcripts (.jsonl/.json/folder) (default: the bundled training_data/train.jsonl + transcripts/train)."),
+        dev: Path = typer.Option(None, help="Dev data (segment JSONL or coded transcripts) for early stopping, calibration and thresholds (default: training_data/dev.jsonl + transcripts/dev, else a 20% split)."),
         from_workspace: Path = typer.Option(None, "--from-workspace", help="Also train on this workspace's reviewed segments."),
         output: Path = typer.Option(None, "--output", "-o", help="Model folder (default: models/lc-default)."),
         codebook: Path = typer.Option(None, help="Codebook (default: the workspace's, else the bundled one)."),

@@ -104,3 +104,13 @@ def dev_metric_items(prov, lang: str = "en") -> list[tuple[str, str]]:
         if isinstance(sub, dict) and "macro_f1" in sub:
             out.append((f"{t('m_macro_f1', lang)} ({sub_lang})", f"{sub['macro_f1']:.3f}"))
     return out
+
+
+# One naming scheme for every export, whether `lccode export ...` or `lccode sample` writes it: the kind, and the
+# language of headers and text where there is one.
+EXPORT_NAMES = {"report": "report-{lang}.html", "xlsx": "coded-{lang}.xlsx", "csv": "csv-{lang}", "jsonl": "coded.jsonl",
+                "refi": "project-{lang}.qdpx"}
+
+
+def export_name(kind: str, lang: str = "en") -> str:
+    return EXPORT_NAMES[kind].format(lang=lang)

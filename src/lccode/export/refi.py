@@ -22,6 +22,10 @@ NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 _GUID_ROOT = uuid.UUID("5d0c1c6e-3f4b-5a27-9a43-6c636f646521")  # lccode's namespace for uuid5 GUIDs
 MODEL_USER_PREFIX = "lccode-model:"  # User id of the model, so an import can tell model codings from people's
+# Tools that drop User ids (QualCoder keeps only names) keep the User name and the selection's note: both mark the model.
+MODEL_USER_NAME = "lccode model "
+MODEL_MARKER = "[lccode model"
+METADATA_VARIABLES = ("community", "level", "kind", "language")
 
 
 def guid(*parts: str) -> str:
@@ -66,9 +70,8 @@ def _code_elements(parent, cb, lang: str, ns: str):
                                   isCodable="false")
         if cat.color:
             cat_el.set("color", cat.color)
-        desc = cat.description.get(lang) or next(iter(cat.description.values()), None)
-        if desc:
-            etree.SubElement(cat_el, f"{{{ns}}}Description").text = desc
+        desc = cat.description.get(lang) or next(iter(cat.description.values()), "")
+        etree.SubElement(cat_el, f"{{{ns}}}Description").text = f"{desc} [lccode id: {cat.id}]".lstrip()
         pending = [cb.code(c) for c in cat.code_ids]
         # Children after parents, whatever order the codebook lists them in.
         while pending:
@@ -100,7 +103,7 @@ def codebook_xml(cb, lang: str = "en") -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
-def _probability_note(seg, lang: str) -> str:
+def _probability_note(seg, lang: str, model_id: str | None = None) -> str:
     label = "kans volgens model" if lang == "nl" else "model probability"
     probs = "; ".join(f"{c}: {label} {seg.prob(c):.3f}" for c in seg.codes if seg.prob(c) is not None)
     if seg.reviewed:
@@ -108,6 +111,7 @@ def _probability_note(seg, lang: str) -> str:
         head = f"beoordeeld door {who}" if lang == "nl" else f"reviewed by {who}"
     else:
         head = "gecodeerd door lccode-model" if lang == "nl" else "coded by the lccode model"
+        head += f" {MODEL_MARKER}: {model_id or 'model'}]"
     return f"{head}; {probs}" if probs else head
 
 
@@ -130,7 +134,9 @@ def project_xml(corpus, sources: dict[str, dict], lang: str = "en") -> bytes:
     users_el = etree.SubElement(root, f"{P}Users")
     cb_el = etree.SubElement(etree.SubElement(root, f"{P}CodeBook"), f"{P}Codes")
     _code_elements(cb_el, cb, lang, NS_PROJECT)
-    variables = {name: guid("variable", name) for name in ("level", "kind", "language")}
+    # Cases carry the community (and a shared level); every source also carries all four as variables, since
+    # QualCoder and others show a file's own variables but do not link files to cases.
+    variables = {name: guid("variable", name) for name in METADATA_VARIABLES}
     vars_el = etree.SubElement(root, f"{P}Variables")
     for name, g in variables.items():
         etree.SubElement(vars_el, f"{P}Variable", guid=g, name=name, typeOfVariable="Text")
@@ -148,6 +154,7 @@ def project_xml(corpus, sources: dict[str, dict], lang: str = "en") -> bytes:
         cases_el = etree.SubElement(root, f"{P}Cases")
         for community, tids in sorted(by_community.items()):
             case = etree.SubElement(cases_el, f"{P}Case", guid=guid("case", community), name=community)
+            var_value(case, "community", community)
             levels = {corpus.transcripts[t]["level"] for t in tids}
             if len(levels) == 1 and None not in levels:
                 var_value(case, "level", levels.pop())
@@ -172,16 +179,16 @@ def project_xml(corpus, sources: dict[str, dict], lang: str = "en") -> bytes:
             who = user(s.analysts[-1]) if s.reviewed and s.analysts else user(prov.model_id or "model", model=True)
             sel = etree.SubElement(ts, f"{P}PlainTextSelection", guid=guid("selection", s.key), name=s.text[:80],
                                    startPosition=str(s.start_char), endPosition=str(s.end_char), creatingUser=who)
-            etree.SubElement(sel, f"{P}Description").text = _probability_note(s, lang)
+            etree.SubElement(sel, f"{P}Description").text = _probability_note(s, lang, prov.model_id)
             for code in s.codes:
                 coding = etree.SubElement(sel, f"{P}Coding", guid=guid("coding", s.key, code), creatingUser=who)
                 etree.SubElement(coding, f"{P}CodeRef", targetGUID=code_guid(cb.id, code))
-        for name in ("level", "kind", "language"):
+        for name in METADATA_VARIABLES:
             if meta[name]:
                 var_value(ts, name, meta[name])
     for key, g in users.items():
         model = key.startswith(MODEL_USER_PREFIX)
-        name = f"lccode model {key[len(MODEL_USER_PREFIX):]}" if model else key
+        name = f"{MODEL_USER_NAME}{key[len(MODEL_USER_PREFIX):]}" if model else key
         etree.SubElement(users_el, f"{P}User", guid=g, name=name, id=key if model else name)
     if not users:
         root.remove(users_el)

@@ -1,8 +1,12 @@
 """REFI-QDA import: a `.qdpx` coded by people (ATLAS.ti, NVivo, MAXQDA, QualCoder) into the workspace.
 
-Each text source becomes a transcript with its exact text; each coded span becomes a segment at the same
-code-point offsets, and its codings become review decisions (source 'refi') by the coder named in the project,
-so imported coding is training and gold data. Codes are matched to codebook ids by id or by name in any
+Each text source becomes a transcript with its exact text, segmented like any transcript; each coded span becomes
+a segment at the same offsets (in code points; positions a tool wrote in UTF-16 code units are detected and
+converted, see `ingest/refi_positions.py`), replacing the segments it overlaps, and its codings become review
+decisions (source 'refi') by the coder named in the project, so imported coding is training and gold data. Text no
+coding touches stays as ordinary segments to code, or, with `uncoded_as_negatives`, becomes 'no code' decisions.
+Codings an lccode model made are recognised by its User id, its User name or the marker in the selection's note
+(tools such as QualCoder keep only the last two). Codes are matched to codebook ids by id or by name in any
 codebook language; a mapping CSV (`refi_code,code_id`) covers the rest. Everything is read and checked before
 the first row is written, and a failure while writing removes what this import added.
 """
@@ -20,8 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lccode.errors import InputError
-from lccode.export.refi import MODEL_USER_PREFIX, validation_errors
-from lccode.records import KINDS, LEVELS, Segment, Transcript, TranscriptMeta, Turn
+from lccode.export.refi import MODEL_MARKER, MODEL_USER_NAME, MODEL_USER_PREFIX, validation_errors
+from lccode.ingest.refi_positions import UTF16, UnitChoice, detect_unit, utf16_to_cp
+from lccode.records import KINDS, LANGUAGE_LABELS, LEVELS, Segment, Transcript, TranscriptMeta, Turn
 
 log = logging.getLogger(__name__)
 DEFAULT_ANALYST = "refi-import"
@@ -37,6 +42,10 @@ class RefiImport:
     model_codings: int  # codings the project says an lccode model made
     skipped_model_codings: bool
     warnings: tuple[str, ...]
+    uncoded_segments: int = 0  # segments no coding touches: left to code (or stored as negatives)
+    negatives: int = 0  # uncoded segments stored as 'no code' decisions (--uncoded-as-negatives)
+    positions: str = ""  # how startPosition/endPosition were read, in words
+    position_unit: str = "code points"
 
 
 def _norm(s: str) -> str:
@@ -82,17 +91,35 @@ def _read_zip(path: Path):
     return z, qde[0]
 
 
+def _member(z: zipfile.ZipFile, ref: str) -> str | None:
+    """The zip member a source path names: `internal://X` lies in the project's sources folder, which tools spell
+    `Sources/` (NVivo, lccode) or `sources/` (MAXQDA, QualCoder, the standard); names compare case-insensitively."""
+    scheme, _, rest = ref.partition("://")
+    member = (rest if _ else ref).lstrip("/").replace("\\", "/")
+    if scheme.lower() == "relative" and _:
+        return None  # outside the .qdpx, beside the project on the writer's disk
+    names = {n.casefold(): n for n in z.namelist()}
+    for cand in (f"sources/{member}", member):
+        if cand.casefold() in names:
+            return names[cand.casefold()]
+    base = member.rsplit("/", 1)[-1].casefold()  # a tool that nests its folder one level deeper
+    return next((n for n in z.namelist() if n.casefold().rsplit("/", 1)[-1] == base and "sources/" in n.casefold()), None)
+
+
 def _source_text(z: zipfile.ZipFile, el, path: Path, P: str) -> str:
     name = el.get("name") or el.get("guid")
     ref = el.get("plainTextPath")
     if ref:
-        member = ref.split("://", 1)[1] if "://" in ref else ref
-        candidates = [f"Sources/{member}", member]
-        found = next((c for c in candidates if c in z.namelist()), None)
+        found = _member(z, ref)
         if found is None:
+            outside = ref.lower().startswith(("relative://", "absolute://", "file:"))
             raise InputError(f"text source '{name}' points at {ref}, which is not in the .qdpx", file=path,
-                             expected="the source text inside the project's Sources/ folder",
-                             fix="export the project again with its sources included")
+                             field=f"TextSource {el.get('guid')} plainTextPath",
+                             expected="the source text inside the project's sources folder (internal://...)",
+                             fix=("the QDA tool linked this source instead of embedding it: embed or import the file "
+                                  "into the project, then export again" if outside else
+                                  "the .qdpx is incomplete: export the project again from your QDA tool, or unzip "
+                                  "it and check that the sources folder holds this file"))
         data = z.read(found)
     else:
         content = el.find(f"{P}PlainTextContent")
@@ -105,8 +132,19 @@ def _source_text(z: zipfile.ZipFile, el, path: Path, P: str) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(f"the text of source '{name}' is not UTF-8 (byte {exc.start})", file=f"{path}:{found}",
                          expected="UTF-8 plain text, as REFI-QDA requires", fix="export the project again") from None
-    # A byte-order mark is not part of the text the offsets count.
+    # A byte-order mark (QualCoder writes one) is not part of the text the offsets count.
     return text[1:] if text.startswith("\ufeff") else text
+
+
+def is_model_coding(user, description: str | None) -> bool:
+    """An lccode model's coding: by the User id lccode writes, or, where a tool dropped that (QualCoder keeps only
+    User names), by the User name or the marker in the selection's note; both survive such a round trip."""
+    if description and MODEL_MARKER in description:
+        return True
+    if user is None:
+        return False
+    return ((user.get("id") or "").startswith(MODEL_USER_PREFIX)
+            or (user.get("name") or "").startswith(MODEL_USER_NAME))
 
 
 def _slug(name: str) -> str:
@@ -124,34 +162,29 @@ def _turn_of(turns: list[Turn], start: int) -> Turn | None:
     return best
 
 
-def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str = "", community: str | None = None,
-                 skip_model_codings: bool = False):
-    """Parse and check a .qdpx; returns (transcripts with segments and decisions, report fields). Writes nothing."""
-    from lxml import etree
+@dataclass(frozen=True)
+class ProjectRead:
+    """What a .qdpx holds, checked and ready to store."""
 
-    from lccode.segment import _times, segment_key
-    from lccode.ingest.plaintext import parse_turns
+    items: list  # (Transcript, [Segment], [(Segment, analyst, [code ids])])
+    unknown: dict[str, int]
+    model_codings: int
+    codings: int
+    uncoded: int  # segments with no coding, left to code
+    negatives: int  # of those, stored as 'no code' decisions
+    unit: UnitChoice
+    warnings: list[str]
 
-    path = Path(path)
-    z, qde = _read_zip(path)
-    xml = z.read(qde)
-    try:
-        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
-    except etree.XMLSyntaxError as exc:
-        raise InputError(f"project.qde is not valid XML: {exc.msg}", file=f"{path}:{qde}", line=exc.lineno,
-                         fix="export the project again from your QDA tool") from None
-    warnings = [f"project.qde does not follow the REFI-QDA schema ({e}); read it anyway"
-                for e in validation_errors(xml, "Project.xsd")[:3]]
-    P = "{" + (etree.QName(root).namespace or "") + "}" if etree.QName(root).namespace else ""
-    mapping = mapping or {}
+
+def _codes_of(root, P: str, cb, mapping: dict):
+    """REFI code guid -> codebook id (None: not matched), guid -> name, guids left out on purpose."""
     by_name = {}
     for c in cb.codes:
         by_name[_norm(c.id)] = c.id
         for label in c.name.values():
             by_name.setdefault(_norm(label), c.id)
-    users = {u.get("guid"): u for u in root.iter(f"{P}User")}
-    codes: dict[str, str | None] = {}  # REFI guid -> codebook id; None: not matched
-    code_names, left_out = {}, set()  # left_out: mapped to nothing on purpose
+    codes: dict[str, str | None] = {}
+    code_names, left_out = {}, set()
     for el in root.iter(f"{P}Code"):
         g, name = el.get("guid"), el.get("name") or ""
         code_names[g] = name
@@ -164,7 +197,51 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
         else:
             # lccode's own exports carry the id in the description, whatever language the names are in.
             m = re.search(r"\[lccode id: ([a-z0-9_]+)\]", el.findtext(f"{P}Description") or "")
-            codes[g] = by_name.get(_norm(name)) or (m.group(1) if m and m.group(1) in cb.code_ids else None)
+            codes[g] = (m.group(1) if m and m.group(1) in cb.code_ids else None) or by_name.get(_norm(name))
+    return codes, code_names, left_out
+
+
+def _with_auto_segments(tid: str, text: str, coded: list[Segment], auto: list[Segment]) -> tuple[list[Segment], set]:
+    """Coded spans plus the segmenter's segments that overlap none of them, in text order, re-indexed and re-keyed.
+    Returns the segments and the keys of the uncoded ones."""
+    from lccode.segment import segment_key
+
+    spans = sorted((s.start_char, s.end_char) for s in coded)
+    free = [a for a in auto if not any(s < a.end_char and a.start_char < e for s, e in spans)]
+    merged = sorted([(s, True) for s in coded] + [(a, False) for a in free], key=lambda x: (x[0].start_char, x[0].end_char))
+    seen: dict[str, int] = {}
+    out, uncoded = [], set()
+    for i, (seg, is_coded) in enumerate(merged):
+        new = replace(seg, index=i, key=segment_key(tid, seg.text, seen), context_before=None, context_after=None)
+        out.append(new)
+        if not is_coded:
+            uncoded.add(new.key)
+    return out, uncoded
+
+
+def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str = "", community: str | None = None,
+                 skip_model_codings: bool = False, segmenter=None, uncoded_as_negatives: bool = False) -> ProjectRead:
+    """Parse and check a .qdpx; every source's text is segmented, coded spans kept as the coder cut them.
+    Writes nothing."""
+    from lxml import etree
+
+    from lccode.ingest.plaintext import parse_turns
+    from lccode.segment import Segmenter, _times
+
+    segmenter = segmenter or Segmenter()
+    path = Path(path)
+    z, qde = _read_zip(path)
+    xml = z.read(qde)
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"project.qde is not valid XML: {exc.msg}", file=f"{path}:{qde}", line=exc.lineno,
+                         fix="export the project again from your QDA tool") from None
+    warnings = [f"project.qde does not follow the REFI-QDA schema ({e}); read it anyway"
+                for e in validation_errors(xml, "Project.xsd")[:3]]
+    P = "{" + (etree.QName(root).namespace or "") + "}" if etree.QName(root).namespace else ""
+    codes, code_names, left_out = _codes_of(root, P, cb, mapping or {})
+    users = {u.get("guid"): u for u in root.iter(f"{P}User")}
     variables = {v.get("guid"): (v.get("name") or "").casefold() for v in root.iter(f"{P}Variable")}
 
     def var_values(el) -> dict[str, str]:
@@ -181,13 +258,33 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
     for case in root.iter(f"{P}Case"):
         for ref in case.findall(f"{P}SourceRef"):
             case_of.setdefault(ref.get("targetGUID"), (case.get("name") or "unknown", var_values(case)))
-    unknown: dict[str, int] = defaultdict(int)
-    n_model, n_codings, out, used_ids = 0, 0, [], set()
+
+    # Every text first: which unit the positions count is decided over the whole project.
+    sources = []
     for src in root.iter(f"{P}TextSource"):
-        name = src.get("name") or src.get("guid")
         text = _source_text(z, src, path, P)
-        case_name, case_vars = case_of.get(src.get("guid"), (community or "unknown", {}))
+        raw = []
+        for sel in src.findall(f"{P}PlainTextSelection"):
+            try:
+                raw.append((sel, int(sel.get("startPosition")), int(sel.get("endPosition"))))
+            except (TypeError, ValueError):
+                raise InputError("a selection without numeric positions", file=path,
+                                 field=f"PlainTextSelection {sel.get('guid')}",
+                                 expected="startPosition and endPosition as whole numbers",
+                                 fix="export the project again from your QDA tool") from None
+        sources.append((src, text, raw))
+    unit = detect_unit([(text, [(a, b) for _, a, b in raw]) for _, text, raw in sources])
+    if unit.unit == UTF16:
+        warnings.append(unit.describe() + " (as NVivo writes them); converted to characters")
+
+    unknown: dict[str, int] = defaultdict(int)
+    n_model = n_codings = n_uncoded = n_neg = 0
+    out, used_ids = [], set()
+    for src, text, raw in sources:
+        name = src.get("name") or src.get("guid")
+        case_name, case_vars = case_of.get(src.get("guid"), (None, {}))
         vals = case_vars | var_values(src)
+        case_name = case_name or vals.get("community") or community or "unknown"
         tid = prefix + (_slug(name) or src.get("guid"))
         base, n = tid, 2
         while tid in used_ids:
@@ -195,25 +292,29 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
         used_ids.add(tid)
         level = vals.get("level") if vals.get("level") in LEVELS else None
         kind = vals.get("kind") if vals.get("kind") in KINDS else "interview"
-        language = vals.get("language") if vals.get("language") in ("nl", "en") else "auto"
-        meta = TranscriptMeta(tid, case_name, level, kind, None, language)
+        language = vals.get("language") if vals.get("language") in LANGUAGE_LABELS else "auto"
+        meta = TranscriptMeta(tid, case_name, level, kind, vals.get("date"), language)
+        conv = utf16_to_cp(text) if unit.unit == UTF16 else None
         spans: dict[tuple[int, int], dict[str, set]] = defaultdict(lambda: defaultdict(set))
-        for sel in src.findall(f"{P}PlainTextSelection"):
-            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-            if not 0 <= start < end <= len(text):
-                raise InputError(f"a coded selection in source '{name}' spans characters {start}-{end}, but the text "
-                                 f"has {len(text)}", file=path, field=f"PlainTextSelection {sel.get('guid')}",
-                                 expected="offsets inside the source text",
+        humans: set[str] = set()
+        for sel, start0, end0 in raw:
+            start, end = (conv.get(start0), conv.get(end0)) if conv else (start0, end0)
+            if start is None or end is None or not 0 <= start < end <= len(text):
+                raise InputError(f"a coded selection in source '{name}' spans positions {start0}-{end0}, but the text "
+                                 f"has {len(text)} characters", file=path,
+                                 field=f"PlainTextSelection {sel.get('guid')}",
+                                 expected=f"positions inside the source text ({unit.unit})",
                                  fix="export the project again; if it persists, the QDA tool counted line endings "
                                      "differently from the stored text")
             if not text[start:end].strip():
                 warnings.append(f"source '{name}': an empty selection at {start}-{end} was left out")
                 continue
+            note = sel.findtext(f"{P}Description")
             for coding in sel.findall(f"{P}Coding"):
                 ref = coding.find(f"{P}CodeRef")
                 g = ref.get("targetGUID") if ref is not None else None
                 user = users.get(coding.get("creatingUser") or sel.get("creatingUser"))
-                is_model = user is not None and (user.get("id") or "").startswith(MODEL_USER_PREFIX)
+                is_model = is_model_coding(user, note)
                 n_model += is_model
                 if is_model and skip_model_codings:
                     continue
@@ -224,23 +325,32 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
                     continue
                 analyst = (user.get("name") or user.get("id")) if user is not None else None
                 spans[(start, end)][analyst or DEFAULT_ANALYST].add(code)
+                if not is_model:
+                    humans.add(analyst or DEFAULT_ANALYST)
                 n_codings += 1
         turns = parse_turns(text) or [Turn(0, None, 0, len(text))]
-        segments, decisions, seen = [], [], {}
-        for i, (start, end) in enumerate(sorted(spans)):
-            seg_text = text[start:end]
+        tr = Transcript(meta, text, tuple(turns), f"{path}#{name}", "refi",
+                        hashlib.sha256(text.encode("utf-8")).hexdigest())
+        langs = segmenter.turn_languages(tr)
+        coded = []
+        for start, end in sorted(spans):
             turn = _turn_of(turns, start)
             t0, t1 = _times(turn, start, end) if turn else (None, None)
             speaker = turn.speaker if turn else None
-            seg = Segment(tid, i, start, end, seg_text, speaker, meta.role_of(speaker), turn.index if turn else None,
-                          language if language != "auto" else None, t0, t1, segment_key(tid, seg_text, seen))
-            segments.append(seg)
-            for analyst, cs in sorted(spans[(start, end)].items()):
-                decisions.append((seg, analyst, sorted(cs)))
-        content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        tr = Transcript(meta, text, tuple(turns), f"{path}#{name}", "refi", content_hash)
+            lang = langs[turn.index] if turn else (language if language != "auto" else None)
+            coded.append(Segment(tid, 0, start, end, text[start:end], speaker, meta.role_of(speaker),
+                                 turn.index if turn else None, lang, t0, t1))
+        segments, uncoded = _with_auto_segments(tid, text, coded, segmenter.segment(tr))
+        by_span = {(s.start_char, s.end_char): s for s in segments}
+        decisions = [(by_span[sp], analyst, sorted(cs)) for sp in sorted(spans) for analyst, cs in sorted(spans[sp].items())]
+        n_uncoded += len(uncoded)
+        if uncoded_as_negatives and humans:
+            # The coder read the whole source: text they left uncoded carries none of the codes.
+            who = humans.pop() if len(humans) == 1 else DEFAULT_ANALYST
+            decisions += [(s, who, []) for s in segments if s.key in uncoded]
+            n_neg += len(uncoded)
         out.append((tr, segments, decisions))
-    return out, dict(unknown), n_model, n_codings, warnings
+    return ProjectRead(out, dict(unknown), n_model, n_codings, n_uncoded, n_neg, unit, warnings)
 
 
 def _existing(ws, tr: Transcript, path: Path) -> dict | None:
@@ -273,25 +383,21 @@ def _merge(ws, segs: list[Segment], decisions: list, existing: dict) -> tuple[li
 
 
 def import_refi(ws, path: str | Path, mapping_path: str | Path | None = None, prefix: str = "",
-                community: str | None = None, skip_model_codings: bool = False) -> RefiImport:
-    from lccode.language import detect
-    from lccode.workspace import now
+                community: str | None = None, skip_model_codings: bool = False,
+                uncoded_as_negatives: bool = False) -> RefiImport:
     from lccode.review.decisions import insert_decisions
+    from lccode.workspace import now
 
     cb = ws.codebook()
     path = Path(path)
     mapping = read_mapping(mapping_path, set(cb.code_ids)) if mapping_path else None
-    items, unknown, n_model, n_codings, warnings = read_project(path, cb, mapping, prefix, community,
-                                                                skip_model_codings)
+    got = read_project(path, cb, mapping, prefix, community, skip_model_codings, ws.segmenter(), uncoded_as_negatives)
+    items = got.items
     existing = {tr.meta.id: _existing(ws, tr, path) for tr, _, _ in items}
     before = ws.conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
-    created, new_keys, n_dec, n_seg = [], [], 0, 0
+    created, new_keys, n_dec, coded_keys, n_segs = [], [], 0, set(), 0
     try:
         for tr, segs, decisions in items:
-            if tr.meta.language == "auto":
-                overall = detect(tr.text[:5000])
-                by_key = {s.key: replace(s, lang=detect(s.text, default=overall)) for s in segs}
-                segs, decisions = list(by_key.values()), [(by_key[s.key], a, cs) for s, a, cs in decisions]
             old = existing[tr.meta.id]
             if old is None:
                 ws.add_transcript(tr, segs)
@@ -303,7 +409,8 @@ def import_refi(ws, path: str | Path, mapping_path: str | Path | None = None, pr
                                   [(s.key, s.transcript_id, s.index, s.start_char, s.end_char, s.text, s.speaker,
                                     s.role, s.turn_index, s.lang, s.t_start, s.t_end) for s in segs])
                 new_keys += [s.key for s in segs]
-            n_seg += len({s.key for s, _, _ in decisions})
+            n_segs += len(segs)
+            coded_keys |= {s.key for s, _, cs in decisions if cs}
             stamp = now()
             with ws.transaction() as c:
                 insert_decisions(c, [(s, analyst, "coded", cs, None, None) for s, analyst, cs in decisions], "refi", stamp)
@@ -317,7 +424,8 @@ def import_refi(ws, path: str | Path, mapping_path: str | Path | None = None, pr
             c.executemany("DELETE FROM segments WHERE key=?", [(k,) for k in new_keys])
             c.executemany("DELETE FROM transcripts WHERE id=?", [(tid,) for tid in created])
         raise
-    log.debug("imported %d transcripts, %d coded segments from %s", len(items), n_seg, path)
-    return RefiImport(tuple(tr.meta.id for tr, _, _ in items), n_seg, n_dec,
-                      sum(len(cs) for _, _, d in items for _, _, cs in d), tuple(sorted(unknown.items())),
-                      n_model, skip_model_codings, tuple(warnings))
+    log.debug("imported %d transcripts, %d coded segments from %s", len(items), len(coded_keys), path)
+    return RefiImport(tuple(tr.meta.id for tr, _, _ in items), len(coded_keys), n_dec,
+                      sum(len(cs) for _, _, d in items for _, _, cs in d), tuple(sorted(got.unknown.items())),
+                      got.model_codings, skip_model_codings, tuple(got.warnings), got.uncoded, got.negatives,
+                      got.unit.describe(), got.unit.unit)

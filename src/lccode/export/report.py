@@ -133,7 +133,8 @@ def build_context(corpus: CodedCorpus, summary: Summary, lang: str = "en", codes
         "cooc_segment": _cooc(summary.cooccurrence_segments, cb, lang),
         "cooc_turn": _cooc(summary.cooccurrence_turns, cb, lang), "communities": comms, "codebook": book,
         "provenance": _provenance(prov, lang),
-        "unprocessed": t("r_unprocessed", lang).format(n=len(corpus.unprocessed)) if corpus.unprocessed else None,
+        "unprocessed": (t("r_unprocessed_one" if len(corpus.unprocessed) == 1 else "r_unprocessed", lang)
+                        .format(n=len(corpus.unprocessed)) if corpus.unprocessed else None),
     }
 
 

@@ -177,7 +177,10 @@ def xlsx_from(corpus: CodedCorpus, summary: Summary, path: str | Path, lang: str
 
 def write_csv(ws, folder: str | Path, lang: str = "en", model_id: str | None = None,
               corpus: CodedCorpus | None = None) -> list[Path]:
-    """One CSV per table in `folder` (UTF-8 with BOM, so Excel shows accents right)."""
+    """One CSV per table in `folder` (UTF-8 with BOM, so Excel shows accents right).
+
+    The header row holds the column names the JSONL export uses (`transcript`, `start_char`, `code_id` ...), the
+    same in every language, so scripts read both alike; the XLSX shows them as readable headers in `lang`."""
     check_lang(lang)
     corpus, summary = _load(ws, corpus, model_id)
     folder = Path(folder)
@@ -193,7 +196,7 @@ def write_csv(ws, folder: str | Path, lang: str = "en", model_id: str | None = N
         buf = io.StringIO()
         # Every text cell quoted: a Dutch Excel splits an unquoted cell at ';' and could start a new one with '='.
         w = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC)
-        w.writerow([csv_cell(h) for h in tab.headers])
+        w.writerow([csv_cell(h) for h in tab.columns])
         w.writerows([["" if v is None else csv_cell(v) for v in row] for row in tab.rows])
         blobs.append((folder / f"{tab.id}.csv", buf.getvalue().encode("utf-8-sig")))
     # Everything is built before the first file is written, so a failure leaves the folder as it was.

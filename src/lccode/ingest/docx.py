@@ -28,7 +28,7 @@ def _check_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as zf:
             members = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(f"Word could not read this .docx ({exc})", file=path, expected="a Word .docx file",
+        raise InputError(f"this .docx could not be read ({exc})", file=path, expected="a Word .docx file",
                          fix=_RESAVE) from None
     unpacked = sum(m.file_size for m in members)
     body = next((m.file_size for m in members if m.filename == "word/document.xml"), 0)
@@ -60,7 +60,7 @@ def read_docx_text(path: Path) -> str:
     except InputError:
         raise
     except Exception as exc:  # python-docx and lxml raise several types for damaged packages
-        raise InputError(f"Word could not read this .docx ({type(exc).__name__}: {exc})", file=path,
+        raise InputError(f"this .docx could not be read ({type(exc).__name__}: {exc})", file=path,
                          expected="a Word .docx file", fix=_RESAVE) from None
     if not paragraphs:
         raise InputError("the document has no text", file=path, expected="paragraphs with the transcript",

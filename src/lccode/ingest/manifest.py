@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from lccode.errors import InputError, Problem
-from lccode.records import KINDS, LEVELS, ROLES, TranscriptMeta
+from lccode.records import KINDS, LANGUAGE_LABELS, LEVELS, ROLES, TranscriptMeta
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.yaml", "manifest.yml")
 FIELDS = ("file", "id", "community", "level", "kind", "date", "language", "roles")
@@ -161,9 +161,9 @@ def load_manifest(path: Path) -> dict[str, TranscriptMeta]:
         if kind not in KINDS:
             problems.append(Problem(f"unknown kind '{kind}'", path, line, "kind", " | ".join(KINDS), "use interview or meeting"))
         lang = str(row.get("language", "")).strip() or "auto"
-        if lang not in ("nl", "en", "auto"):
-            problems.append(Problem(f"unknown language '{lang}'", path, line, "language", "nl | en | auto",
-                                    "use auto to detect the language per turn"))
+        if lang not in (*LANGUAGE_LABELS, "auto"):
+            problems.append(Problem(f"unknown language '{lang}'", path, line, "language", "nl | en | other | auto",
+                                    "use auto to detect the language per turn, other for any other language"))
         date = str(row.get("date", "")).strip() or None
         if date:
             try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from lccode.ingest.speakers import KNOWN_LABELS, STAGE_WORDS, TIMESTAMP_ONLY, match_label, parse_seconds
+from lccode.ingest.speakers import (KNOWN_LABELS, STAGE_WORDS, TIMESTAMP_ONLY, is_speaker_id, label_pattern, match_label,
+                                    parse_seconds)
 from lccode.records import Turn
 
 
@@ -16,21 +17,28 @@ def _lines(text: str):
         pos += len(raw) + 1
 
 
-def _accepted_labels(text: str) -> set[str]:
-    """Labels used as speakers: role words, stamped labels, or names that open at least two lines.
+def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) -> set[str]:
+    """Labels used as speakers: labels the manifest names, role words, stamped labels, bracketed ids ("[id1]"),
+    or names that open at least two lines.
 
     One "Note: ..." line must not become a speaker, so an unstamped name counts only when repeated; a stage
     direction ("[Laughter]") never does.
     """
     counts, stamped = Counter(), set()
     for _, line in _lines(text):
-        m = match_label(line)
+        m = match_label(line, named)
         if m:
             counts[m[0].casefold()] += 1
-            if m[1] is not None:
+            if m[1] is not None or line.lstrip().startswith("[") and is_speaker_id(m[0]):
                 stamped.add(m[0].casefold())
     return {name for name, n in counts.items()
-            if (n >= 2 or name in KNOWN_LABELS or name in stamped) and name not in STAGE_WORDS}
+            if name in manifest or (n >= 2 or name in KNOWN_LABELS or name in stamped) and name not in STAGE_WORDS}
+
+
+def used_labels(text: str, labels) -> set[str]:
+    """Which of the given labels (a manifest's) open a turn in the text, case-folded."""
+    named = label_pattern(labels)
+    return {m[0].casefold() for _, line in _lines(text) if (m := match_label(line, named))} if named else set()
 
 
 def _stamp_in_line(line: str):
@@ -41,8 +49,10 @@ def _stamp_in_line(line: str):
     return parse_seconds(stamp), m.end()
 
 
-def parse_turns(text: str) -> list[Turn]:
-    labels = _accepted_labels(text)
+def parse_turns(text: str, named_labels=()) -> list[Turn]:
+    """Speaker turns; `named_labels` (a manifest's roles) are speaker labels whatever their form."""
+    named = label_pattern(named_labels)
+    labels = _accepted_labels(text, named, {str(x).strip().casefold() for x in named_labels})
     turns: list[Turn] = []
     speaker, t0, blocks, cues = None, None, [], []
     block: list[int] | None = None
@@ -64,7 +74,7 @@ def parse_turns(text: str) -> list[Turn]:
         if not line.strip():
             close_block()
             continue
-        m = match_label(line)
+        m = match_label(line, named)
         offset = 0
         if m and m[0].casefold() in labels:
             close_turn()

@@ -12,12 +12,34 @@ _TS = r"(?:\[(?P<ts1>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\]|\((?P<ts2>(?:
 _PARTICLES = r"(?:van|de|der|den|ter|ten|te|het|'t|op|von|zu|da|di|du|la|le)"
 # Every repetition is bounded, so matching a label costs the same on a 50 MB line as on a short one.
 NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]{{0,40}}(?: (?:{_PARTICLES} ){{0,3}}(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]{{0,40}}){{0,3}}"
+# Lower-case speaker ids with a number, as QualCoder's examples and many anonymised transcripts write them:
+# "[id1]", "[p2]", "resp3:". A bracketed one always opens a turn (no stage direction looks like that).
+SPEAKER_ID = r"[a-z][a-z_]{0,11}\d{1,3}"
 _NAME = NAME
-LINE_LABEL = re.compile(
-    rf"^(?P<pre>[ \t]{{0,40}}(?:{_TS}[ \t]*)?)"
-    rf"(?:\[(?P<bname>{_NAME})\]|(?P<cname>{_NAME})[ \t]*(?:{_TS.replace('ts1', 'ts7').replace('ts2', 'ts8').replace('ts3', 'ts9')}[ \t]*)?:)"
-    rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
-)
+
+
+def _line_label(name: str) -> re.Pattern:
+    return re.compile(
+        rf"^(?P<pre>[ \t]{{0,40}}(?:{_TS}[ \t]*)?)"
+        rf"(?:\[(?P<bname>{name})\]|(?P<cname>{name})[ \t]*(?:{_TS.replace('ts1', 'ts7').replace('ts2', 'ts8').replace('ts3', 'ts9')}[ \t]*)?:)"
+        rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
+    )
+
+
+LINE_LABEL = _line_label(rf"(?:{_NAME}|{SPEAKER_ID})")
+_ID_ONLY = re.compile(SPEAKER_ID)
+
+
+def is_speaker_id(label: str) -> bool:
+    return bool(_ID_ONLY.fullmatch(label))
+
+
+def label_pattern(labels) -> re.Pattern | None:
+    """A matcher for the exact labels a manifest names (any case, any characters: 'moderator', 'Dr. Jansen')."""
+    names = sorted({str(x).strip() for x in labels if str(x).strip()}, key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(_line_label("(?:" + "|".join(re.escape(n) for n in names) + ")").pattern, re.IGNORECASE)
 TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TS}[ \t]*")
 
 _ROLE_WORDS = {
@@ -57,9 +79,12 @@ def parse_seconds(stamp: str | None) -> float | None:
     return secs
 
 
-def match_label(line: str):
-    """(label, seconds, content offset in line) when the line opens a speaker turn, else None."""
-    m = LINE_LABEL.match(line)
+def match_label(line: str, named: re.Pattern | None = None):
+    """(label, seconds, content offset in line) when the line opens a speaker turn, else None.
+
+    `named` (see `label_pattern`) matches the labels a manifest names; those win over the general conventions.
+    """
+    m = (named.match(line) if named is not None else None) or LINE_LABEL.match(line)
     if not m:
         return None
     name = m.group("bname") or m.group("cname")

@@ -1,8 +1,11 @@
-"""Pre-segmented text in .jsonl or .csv: one segment per row, kept as the transcriber cut it.
+"""Pre-segmented text in .jsonl, .csv or .xlsx: one segment per row, kept as the transcriber cut it.
+
+The text is in the column `text` unless `--text-column` names another (a survey's `freetext`); `speaker` is
+optional. The same names are used by every format, in and out.
 
 Parsing is bounded: a JSON line may nest only a few levels (each row is a flat object), numbers are kept as
-their digits (Python refuses to convert integers of over 4,300 digits), and a CSV cell may hold up to
-MAX_FIELD characters. Text must be valid Unicode: a lone surrogate ("\\ud800") cannot be stored or hashed.
+their digits (Python refuses to convert integers of over 4,300 digits), and a CSV cell may hold up to MAX_FIELD
+characters. Text must be valid Unicode: a lone surrogate ("\ud800") cannot be stored or hashed.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def valid_unicode(text: str) -> bool:
     return True
 
 
-def _json_row(line: str, n: int, path: Path) -> dict:
+def _json_row(line: str, n: int, path: Path, want: str = "text") -> dict:
     if line.count("[") + line.count("{") > MAX_DEPTH and json_depth(line) > MAX_DEPTH:
         raise InputError(f"the JSON nests more than {MAX_DEPTH} levels deep", file=path, line=n,
                          expected=f"one flat JSON object per line, e.g. {_JSON_FORMAT}",
@@ -67,14 +70,14 @@ def _json_row(line: str, n: int, path: Path) -> dict:
         raise InputError(f"not valid JSON ({msg})", file=path, line=n,
                          expected=f"one JSON object per line, e.g. {_JSON_FORMAT}",
                          fix="correct or remove this line") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-        raise InputError("the line has no 'text' string", file=path, line=n, field="text",
-                         expected='{"text": "..."}', fix="add the segment text under the key 'text'")
+    if not isinstance(obj, dict) or not isinstance(obj.get(want), str):
+        raise InputError(f"the line has no '{want}' string", file=path, line=n, field=want,
+                         expected=f'{{"{want}": "..."}}', fix=f"add the segment text under the key '{want}'")
     speaker = obj.get("speaker")
     if speaker is not None and not isinstance(speaker, (str, JsonInt, float, bool)):
         raise InputError("'speaker' must be a name", file=path, line=n, field="speaker",
                          expected='"speaker": "R" (text)', fix="write the speaker label as a string")
-    for key in ("text", "speaker"):
+    for key in (want, "speaker"):
         if isinstance(obj.get(key), str) and not valid_unicode(obj[key]):
             raise InputError("the text holds an invalid character (a lone UTF-16 surrogate, e.g. \\ud800)", file=path,
                              line=n, field=key, expected="valid Unicode text",
@@ -82,37 +85,95 @@ def _json_row(line: str, n: int, path: Path) -> dict:
     return obj
 
 
-def read_rows(text: str, path: Path) -> list[dict]:
+TEXT = "text"
+SPEAKER = "speaker"
+
+
+def columns(path: Path) -> list[str] | None:
+    """The header of a .csv or .xlsx (None when it cannot be read here: read_transcript reports that)."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            try:
+                first = next(wb.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+            finally:
+                wb.close()
+            return [str(c).strip() for c in first if c is not None]
+        from lccode.ingest.decode import read_text
+
+        return next(csv.reader(io.StringIO(read_text(path))), [])
+    except Exception:  # noqa: BLE001 - any unreadable table is reported by the reader itself
+        return None
+
+
+def _missing_column(path: Path, want: str, have: list[str]) -> InputError:
+    return InputError(f"no '{want}' column", file=path, line=1, field=want,
+                      expected=f"a header row with a '{want}' column (optional: {SPEAKER}); found: {', '.join(have) or 'none'}",
+                      fix=f"name the column that holds the segments '{TEXT}', or pass --text-column COLUMN")
+
+
+def _table_rows(header: list[str], body, path: Path, text_column: str | None) -> list[dict]:
+    want = text_column or TEXT
+    if want not in header:
+        raise _missing_column(path, want, header)
+    rows = []
+    for n, cells in body:
+        row = {k: v for k, v in zip(header, cells) if k}
+        # A short row has None for missing cells; an empty segment is skipped like a blank line.
+        value = row.get(want)
+        rows.append(row | {TEXT: "" if value is None else str(value), "_line": n})
+    return rows
+
+
+def read_xlsx_rows(path: Path, text_column: str | None = None) -> list[dict]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises several types for damaged files
+        raise InputError(f"the spreadsheet could not be read ({type(exc).__name__})", file=path,
+                         expected="an Excel .xlsx workbook", fix="open and re-save it in Excel or LibreOffice") from None
+    try:
+        it = wb.worksheets[0].iter_rows(values_only=True)
+        header = [str(c).strip() if c is not None else "" for c in next(it, ())]
+        rows = _table_rows(header, ((n, list(r)) for n, r in enumerate(it, 2)), path, text_column)
+    finally:
+        wb.close()
+    return _non_empty(rows, path)
+
+
+def _non_empty(rows: list[dict], path: Path) -> list[dict]:
+    rows = [r for r in rows if r[TEXT].strip()]
+    if not rows:
+        raise InputError("no segments with text", file=path, expected="rows with a non-empty text", fix="check the file")
+    return rows
+
+
+def read_rows(text: str, path: Path, text_column: str | None = None) -> list[dict]:
+    want = text_column or TEXT
     rows = []
     if path.suffix.lower() == ".jsonl":
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            rows.append(_json_row(line, n, path) | {"_line": n})
+            obj = _json_row(line, n, path, want)
+            rows.append(obj | {TEXT: obj[want], "_line": n})
     else:
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.reader(io.StringIO(text))
         limit = csv.field_size_limit()
         csv.field_size_limit(MAX_FIELD)
         try:
-            fields = reader.fieldnames
-            if not fields or "text" not in fields:
-                raise InputError("the CSV has no 'text' column", file=path, line=1, field="text",
-                                 expected="a header row with a 'text' column (optional: speaker)",
-                                 fix="name the column that holds the segments 'text'")
-            for row in reader:
-                # A short row has None for missing cells; an empty segment is skipped like a blank line.
-                rows.append({k: v for k, v in row.items() if k is not None}
-                            | {"text": row["text"] or "", "_line": reader.line_num})
+            header = [h.strip() for h in next(reader, [])]
+            rows = _table_rows(header, ((reader.line_num, cells) for cells in reader), path, text_column)
         except csv.Error as exc:
             raise InputError(f"not valid CSV ({exc})", file=path, line=reader.line_num or 1,
                              expected=f"comma-separated rows, each cell under {MAX_FIELD:,} characters, quotes closed",
                              fix="close the quote that opens on this line, or split an overlong cell") from None
         finally:
             csv.field_size_limit(limit)
-    rows = [r for r in rows if r["text"].strip()]
-    if not rows:
-        raise InputError("no segments with text", file=path, expected="rows with a non-empty 'text'", fix="check the file")
-    return rows
+    return _non_empty(rows, path)
 
 
 def rows_to_transcript(rows: list[dict]) -> tuple[str, list[Turn]]:

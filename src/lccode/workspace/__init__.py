@@ -28,6 +28,9 @@ class AddResult:
     transcript_id: str
     status: str  # added | updated | unchanged
     n_segments: int
+    source_path: str | None = None
+    notes: tuple[str, ...] = ()  # what the reader noticed (a manifest speaker label never used, ...)
+    languages: str | None = None  # e.g. 'nl', 'nl, en', 'other (hu)'; None when unchanged
 
 
 class Workspace:
