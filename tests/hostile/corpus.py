@@ -90,6 +90,68 @@ def docx_with(paragraphs: int = 0, padding_bytes: int = 0) -> Callable[[Path], N
     return build
 
 
+ODT_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"')
+
+
+def odt_bytes(body: str, prolog: str = "", padding_bytes: int = 0) -> bytes:
+    """A minimal .odt (what the reader needs: content.xml) with `body` inside office:text."""
+    if padding_bytes:
+        body += "<text:p>" + "0" * padding_bytes + "</text:p>"
+    content = (f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<office:document-content {ODT_NS}>'
+               f"<office:body><office:text>{body}</office:text></office:body></office:document-content>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content.encode("utf-8"))
+    return buf.getvalue()
+
+
+def odt(body: str = "", prolog: str = "", padding_bytes: int = 0) -> Callable[[Path], None]:
+    return lazy("t.odt", lambda: odt_bytes(body, prolog, padding_bytes))
+
+
+XLSX_ROWS = [("speaker", "text"), ("I", "Hoe ging het?"), ("R", "We leerden veel van elkaar.")]
+
+
+def xlsx_bytes(transform: Callable[[str, bytes], bytes] | None = None, rows=XLSX_ROWS, padding_bytes: int = 0) -> bytes:
+    """A small workbook made by openpyxl, each part passed through `transform(name, data)`."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(list(r))
+    raw = io.BytesIO()
+    wb.save(raw)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for m in src.infolist():
+            data = src.read(m.filename)
+            out.writestr(m, transform(m.filename, data) if transform else data)
+        if padding_bytes:
+            out.writestr("xl/media/padding.bin", b"0" * padding_bytes)
+    return buf.getvalue()
+
+
+def _sheet(edit: Callable[[str], str]) -> Callable[[str, bytes], bytes]:
+    def t(name: str, data: bytes) -> bytes:
+        return edit(data.decode("utf-8")).encode("utf-8") if name == "xl/worksheets/sheet1.xml" else data
+    return t
+
+
+def _dimension_claims_whole_sheet(xml: str) -> str:
+    import re
+
+    xml = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', xml)
+    xml = xml.replace('<row r="3"', '<row r="1048576"').replace('r="A3"', 'r="A1048576"').replace('r="B3"', 'r="B1048576"')
+    far = '<c r="XFD1048576" t="inlineStr"><is><t>ver weg</t></is></c></row></sheetData>'
+    return xml.replace("</row></sheetData>", far)
+
+
+ENTITY_BOMB = ('<!DOCTYPE lolz [<!ENTITY lol "lollollollollollollollollollol">'
+               + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 9)) + "]>")
+
+
 def codebook(transform: Callable[[str], str]) -> Callable[[Path], None]:
     def build(folder: Path):
         (folder / "codebook.yaml").write_text(transform(SMALL_CODEBOOK.read_text(encoding="utf-8")), encoding="utf-8")
@@ -180,6 +242,26 @@ CASES: list[Case] = [
     Case("docx_60000_paragraphs", "transcript", docx_with(paragraphs=60_000), r"60,0\d\d paragraphs"),
     Case("docx_zip_bomb", "transcript", docx_with(padding_bytes=70 * 2**20), r"unpacks to"),
     Case("docx_truncated", "transcript", lazy("t.docx", lambda: DOCX.read_bytes()[:3000]), r"not a Word document|could not be read"),
+    # -- OpenDocument text ----------------------------------------------------------------------------------
+    Case("odt_zip_bomb", "transcript", odt("<text:p>R: Hallo daar.</text:p>", padding_bytes=70 * 2**20), r"unpacks to"),
+    Case("odt_entity_bomb", "transcript", odt("<text:p>R: &lol8;</text:p>", prolog=ENTITY_BOMB), r"DOCTYPE"),
+    Case("odt_1000_nested_spans", "transcript",
+         odt("<text:p>R: " + "<text:span>" * 1000 + "diep" + "</text:span>" * 1000 + "</text:p>"), r"nests more than 100"),
+    Case("odt_60000_paragraphs", "transcript", odt("<text:p>R: x</text:p>" * 60_000), r"over 50,000 paragraphs"),
+    Case("odt_billion_spaces", "transcript",
+         odt('<text:p>R: Hallo<text:s text:c="1000000000"/>daar, dit is een zin.</text:p>'), None),
+    Case("odt_not_a_zip", "transcript", file("t.odt", b"R: Hallo daar.\n"), r"not an OpenDocument text"),
+    # -- Excel workbooks ------------------------------------------------------------------------------------
+    Case("xlsx_claims_16384_columns_and_a_million_rows", "transcript",
+         lazy("t.xlsx", lambda: xlsx_bytes(_sheet(_dimension_claims_whole_sheet))), None),
+    Case("xlsx_entity_bomb", "transcript",
+         lazy("t.xlsx", lambda: xlsx_bytes(lambda n, d: ENTITY_BOMB.encode() + d if n == "xl/sharedStrings.xml"
+                                           or n == "xl/worksheets/sheet1.xml" else d)), r"DOCTYPE"),
+    Case("xlsx_zip_bomb", "transcript", lazy("t.xlsx", lambda: xlsx_bytes(padding_bytes=310 * 2**20)), r"unpacks to"),
+    Case("xlsx_cell_over_the_limit", "transcript",
+         lazy("t.xlsx", lambda: xlsx_bytes(_sheet(lambda x: x.replace("Hoe ging het?", "a" * 1_100_000)))),
+         r"t\.xlsx:2: a cell holds 1,100,000 characters"),
+    Case("xlsx_truncated", "transcript", lazy("t.xlsx", lambda: xlsx_bytes()[:2000]), r"spreadsheet could not be read"),
     # -- manifests ------------------------------------------------------------------------------------------
     Case("yaml_roles_number", "manifest",
          with_manifest("manifest.yaml", "transcripts:\n  - file: t.txt\n    roles: {Henk: 5}\n",

@@ -204,6 +204,54 @@ def docx_files(draw):
     return buf.getvalue()
 
 
+ODT_PIECES = ['<text:s text:c="3"/>', '<text:s text:c="99999999999"/>', '<text:s text:c="-1"/>', '<text:s/>',
+              "<text:tab/>", "<text:line-break/>", "<text:span>", "</text:span>", '<text:a xlink:href="x">link</text:a>',
+              "<!-- memo -->", "<?pi x?>", "<text:note><text:note-body><text:p>voetnoot</text:p></text:note-body></text:note>"]
+
+
+def _xml_chars(text: str) -> str:
+    """The text without the characters XML 1.0 cannot hold (most examples; the rest test the refusal)."""
+    import re
+
+    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", "", text)
+
+
+@st.composite
+def odt_files(draw):
+    """A minimal .odt with paragraphs and headings of escaped text and ODF inline elements (spaces, tabs, line
+    breaks, spans), or broken XML, a DOCTYPE, damaged or truncated bytes."""
+    from xml.sax.saxutils import escape
+
+    from tests.hostile.corpus import odt_bytes
+
+    body = ""
+    for _ in range(draw(st.integers(0, 10))):
+        tag = draw(st.sampled_from(["text:p", "text:p", "text:h", "text:list-item"]))
+        inner = "".join(weighted(draw, (6, lines.map(_xml_chars).map(escape)), (1, lines.map(escape)),
+                                 (3, st.sampled_from(ODT_PIECES)))
+                        for _ in range(draw(st.integers(0, 5))))
+        if inner.count("<text:span>") != inner.count("</text:span>"):  # balanced unless broken on purpose below
+            inner = inner.replace("<text:span>", "").replace("</text:span>", "")
+        body += (f"<text:list><text:list-item><text:p>{inner}</text:p></text:list-item></text:list>"
+                 if tag == "text:list-item" else f"<{tag}>{inner}</{tag}>")
+    mode = draw(st.integers(0, 9))
+    prolog = ""
+    if mode == 0:
+        body += draw(st.sampled_from(["<text:p>", "</office:text>", "&bogus;", "<text:p>\x01</text:p>",
+                                      "<text:span>" * 300 + "x" + "</text:span>" * 300]))
+    elif mode == 1:
+        prolog = '<!DOCTYPE x [<!ENTITY a "aaaa">]>'
+    data = odt_bytes(body.replace("<text:a ", '<text:a xmlns:xlink="http://www.w3.org/1999/xlink" '), prolog)
+    if mode == 2:
+        data = bytearray(data)
+        for _ in range(draw(st.integers(1, 20))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        return bytes(data)
+    if mode == 3:
+        return data[: draw(st.integers(0, len(data)))]
+    return data
+
+
 # -- the properties ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
@@ -284,6 +332,12 @@ def test_fuzz_csv(store, data):
 @given(data=docx_files() | raw_bytes)
 def test_fuzz_docx(store, data):
     check_transcript(store, ".docx", data)
+
+
+@FUZZ
+@given(data=odt_files() | raw_bytes)
+def test_fuzz_odt(store, data):
+    check_transcript(store, ".odt", data)
 
 
 MANIFEST_FIELDS = ["file", "id", "community", "level", "kind", "date", "language", "roles", "bogus", ""]

@@ -49,8 +49,10 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None, text_c
     if not tabular.valid_unicode(str(path.resolve())):  # a name in another encoding cannot be stored or hashed
         raise InputError("the file name is not valid UTF-8", file=ascii(str(path)), expected="a UTF-8 file name",
                          fix="rename the file (and its folder) without the unreadable characters")
-    if fmt != "docx":  # refuse an oversized file before reading it (a .docx is bounded by its own checks)
-        decode.check_size(path.stat().st_size, path)
+    # Refuse an oversized file before reading it (a package's parts are checked again before it is unpacked).
+    packages = {"docx": (docx.MAX_DOCX_BYTES, "Word document"), "odt": (odt.MAX_ODT_BYTES, "OpenDocument text"),
+                "xlsx": (tabular.MAX_XLSX_BYTES, "spreadsheet")}
+    decode.check_size(path.stat().st_size, path, *packages.get(fmt, (decode.MAX_TEXT_BYTES, "transcript")))
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     meta = meta or TranscriptMeta(id=path.stem)
@@ -148,9 +150,11 @@ def _not_a_transcript(f: Path, text_column: str | None) -> str | None:
             return (f"no '{want}' column (columns: {', '.join(cols) or 'none'}); name the column that holds the text "
                     "with --text-column")
     if FORMATS[suffix] == "text":
-        from lccode.ingest.decode import decode_bytes
+        from lccode.ingest.decode import MAX_TEXT_BYTES, decode_bytes
 
         try:
+            if f.stat().st_size > MAX_TEXT_BYTES:
+                return None  # read_transcript refuses it with the size
             lines = [ln.strip() for ln in decode_bytes(f.read_bytes(), f).splitlines() if ln.strip()]
         except InputError:
             return None  # read_transcript reports it properly

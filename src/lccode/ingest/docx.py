@@ -21,22 +21,11 @@ _RESAVE = "open and re-save it in Word or LibreOffice"
 
 
 def _check_archive(path: Path) -> None:
-    from lccode.ingest.decode import check_size
+    from lccode.ingest.archive import check_package
 
-    check_size(path.stat().st_size, path, MAX_DOCX_BYTES, "Word document")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(f"this .docx could not be read ({exc})", file=path, expected="a Word .docx file",
-                         fix=_RESAVE) from None
-    unpacked = sum(m.file_size for m in members)
-    body = next((m.file_size for m in members if m.filename == "word/document.xml"), 0)
-    if len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED_BYTES or body > MAX_XML_BYTES:
-        raise InputError(f"this .docx unpacks to {unpacked / 2**20:.0f} MB in {len(members)} parts (text: "
-                         f"{body / 2**20:.0f} MB), more than a transcript holds", file=path,
-                         expected=f"at most {MAX_UNPACKED_BYTES // 2**20} MB unpacked, {MAX_XML_BYTES // 2**20} MB of "
-                                  "text", fix="save the transcript without pictures, or split it into several files")
+    check_package(path, "Word document", "a Word .docx file", max_file=MAX_DOCX_BYTES, max_unpacked=MAX_UNPACKED_BYTES,
+                  max_members=MAX_MEMBERS, max_part=MAX_XML_BYTES, part=lambda name: name == "word/document.xml",
+                  fix="save the transcript without pictures, or split it into several files")
 
 
 def read_docx_text(path: Path) -> str:
