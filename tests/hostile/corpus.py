@@ -263,6 +263,16 @@ CASES: list[Case] = [
          r"t\.xlsx:2: a cell holds 1,100,000 characters"),
     Case("xlsx_truncated", "transcript", lazy("t.xlsx", lambda: xlsx_bytes()[:2000]), r"spreadsheet could not be read"),
     # -- manifests ------------------------------------------------------------------------------------------
+    Case("manifest_regex_as_speaker_label", "manifest",
+         with_manifest("manifest.csv", "file,roles\nt.txt,(a+)+$=respondent;Henk.*=interviewer\n",
+                       ("t.txt", "Henk.*: Hoe ging het?\n(a+)+$: " + "a" * 5000 + "! Goed.\nHenkie: nee.\n")), None),
+    Case("manifest_label_of_5000_chars", "manifest",
+         with_manifest("manifest.csv", "file,roles\nt.txt," + "A" * 5000 + "=respondent\n", ("t.txt", "R: Hoi daar.\n")),
+         r"speaker label of 5000"),
+    Case("manifest_500_labels", "manifest",
+         with_manifest("manifest.csv", "file,roles\nt.txt," + ";".join(f"P{i}=respondent" for i in range(500)) + "\n",
+                       ("t.txt", "P1: Hoi daar.\n")), r"500 speaker roles"),
+    # -- manifests (YAML and CSV structure) -----------------------------------------------------------------
     Case("yaml_roles_number", "manifest",
          with_manifest("manifest.yaml", "transcripts:\n  - file: t.txt\n    roles: {Henk: 5}\n",
                        ("t.txt", "Henk: Hallo daar.\nHenk: Nog iets.\n")), r"bad speaker role 'Henk=5'"),

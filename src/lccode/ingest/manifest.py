@@ -21,10 +21,23 @@ def find_manifest(folder: Path) -> Path | None:
 def _parse_roles(value, path, line, problems) -> tuple[tuple[str, str], ...]:
     if not value:
         return ()
-    pairs = value.items() if isinstance(value, dict) else (p.split("=", 1) for p in str(value).split(";") if p.strip())
+    from lccode.ingest.speakers import MAX_LABEL_CHARS, MAX_NAMED_LABELS
+
+    pairs = list(value.items() if isinstance(value, dict) else
+                 (p.split("=", 1) for p in str(value).split(";") if p.strip()))
+    if len(pairs) > MAX_NAMED_LABELS:
+        problems.append(Problem(f"{len(pairs)} speaker roles; a transcript may name up to {MAX_NAMED_LABELS}", path,
+                                line, "roles", "the labels that open turns in this transcript",
+                                "name only the speakers of this transcript"))
+        return ()
     out = []
     for pair in pairs:
         pair = [str(p) for p in pair]  # YAML may give a number ("Henk: 5"); it is then a bad role, not a crash
+        if len(pair[0].strip()) > MAX_LABEL_CHARS:
+            problems.append(Problem(f"speaker label of {len(pair[0].strip())} characters", path, line, "roles",
+                                    f"a label of up to {MAX_LABEL_CHARS} characters, as it opens a turn",
+                                    "e.g. Interviewer=interviewer; Henk=respondent"))
+            continue
         if len(pair) != 2 or pair[1].strip() not in ROLES:
             problems.append(Problem(f"bad speaker role '{'='.join(pair).strip()}'", path, line, "roles",
                                     f"Label=role pairs separated by ';', role one of {', '.join(ROLES)}",

@@ -34,12 +34,23 @@ def is_speaker_id(label: str) -> bool:
     return bool(_ID_ONLY.fullmatch(label))
 
 
+MAX_NAMED_LABELS = 100  # speaker labels one manifest entry may name
+MAX_LABEL_CHARS = 80
+
+
 def label_pattern(labels) -> re.Pattern | None:
-    """A matcher for the exact labels a manifest names (any case, any characters: 'moderator', 'Dr. Jansen')."""
-    names = sorted({str(x).strip() for x in labels if str(x).strip()}, key=len, reverse=True)
+    """A matcher for the exact labels a manifest names (any case, any characters: 'moderator', 'Dr. Jansen').
+
+    Each name is escaped (matched as written, never as a pattern), and the manifest bounds their number and length
+    (MAX_NAMED_LABELS, MAX_LABEL_CHARS), so the matcher costs at most a few thousand steps per line; names past
+    those bounds are left out here too."""
+    names = sorted({str(x).strip() for x in labels if 0 < len(str(x).strip()) <= MAX_LABEL_CHARS},
+                   key=len, reverse=True)[:MAX_NAMED_LABELS]
     if not names:
         return None
     return re.compile(_line_label("(?:" + "|".join(re.escape(n) for n in names) + ")").pattern, re.IGNORECASE)
+
+
 TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TS}[ \t]*")
 
 _ROLE_WORDS = {
