@@ -1,11 +1,60 @@
-"""Write files so a reader never sees half of one: a temp file in the same folder, then an atomic rename."""
+"""Write files so a reader never sees half of one: a temp file in the same folder, then an atomic rename.
+
+A process killed between the two (SIGKILL, power loss) leaves its temp file behind. Temp names carry the
+writer's host and process id, so the next write to the same target removes the ones whose process is gone.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
+
+# Temp files of versions before the owner was in the name: removed once clearly abandoned.
+_OLD_TEMP_AGE_S = 24 * 3600
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+
+
+def clean_stale_temps(target: Path) -> list[Path]:
+    """Remove temp files beside `target` that a dead writer of this host left; returns what was removed."""
+    removed = []
+    own = re.compile(rf"\.{re.escape(target.name)}\.(?:(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.)?[\w-]+\.tmp")
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        m = own.fullmatch(p.name)
+        if not m:
+            continue
+        try:
+            if m.group("pid"):
+                stale = m.group("host") == _host() and not process_alive(int(m.group("pid")))
+            else:
+                stale = time.time() - p.stat().st_mtime > _OLD_TEMP_AGE_S
+            if stale:
+                p.unlink()
+                removed.append(p)
+        except OSError:  # gone already, or not ours to remove
+            pass
+    return removed
 
 
 @contextmanager
@@ -13,7 +62,8 @@ def atomic_path(target: str | Path):
     """Yields a temp path beside `target`; renamed onto it only if the block finishes without an error."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    clean_stale_temps(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{_host()}-{os.getpid()}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)

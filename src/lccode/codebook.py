@@ -23,6 +23,7 @@ _TOP_KEYS = {"id", "version", "title", "description", "languages", "categories"}
 _CAT_KEYS = {"id", "name", "description", "color", "codes"}
 _CODE_KEYS = {"id", "name", "definition", "include", "exclude", "examples", "color", "parent"}
 _FIX_KEYS = "remove the key or correct its spelling"
+MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -170,16 +171,12 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     if not path.is_file():
         raise InputError("codebook file not found", file=path, expected="a YAML codebook file",
                          fix="check the path, or omit it to use the bundled Learning Communities codebook")
+    from lccode.ingest import yamlsafe
     from lccode.ingest.decode import read_text
 
-    raw = read_text(path)
-    try:
-        # libyaml's parser when installed: 30x faster on a full codebook, same nodes and line marks
-        root = yaml.compose(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
-                         line=mark.line + 1 if mark else None, fix="correct the YAML syntax at that line") from None
+    raw = read_text(path, MAX_CODEBOOK_BYTES, "codebook")
+    # aliases, foreign tags, deep nesting and duplicate keys are refused with their line before anything is built
+    root = yamlsafe.compose(raw, path, "keys id, version, languages, categories")
     chk = _Checker(path)
     if not isinstance(root, yaml.MappingNode):
         raise InputError("the codebook must be a YAML mapping", file=path, expected="keys id, version, languages, categories")
@@ -197,7 +194,8 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
                 fix="write the languages as a list in square brackets")
         raise InputError(problems=chk.problems)
     langs = tuple(str(n.value) for n in lang_node.value)
-    cb_id = str(top["id"][1].value) if "id" in top else "codebook"
+    cb_id = _scalar_text(chk, top["id"][1], "id") if "id" in top else "codebook"
+    version = _scalar_text(chk, top["version"][1], "version") if "version" in top else "0"
     title = _lang_text(chk, top["title"][1], "title", langs) if "title" in top else {}
     desc = _lang_text(chk, top["description"][1], "description", langs) if "description" in top else {}
 
@@ -242,12 +240,43 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     for c in codes:
         if c.parent and c.parent not in known:
             chk.add(seen[c.id], f"code {c.id} names unknown parent '{c.parent}'", fix="use the id of another code")
+        elif c.parent == c.id:
+            chk.add(seen[c.id], f"code {c.id} is its own parent", fix="name another code as parent, or remove 'parent'")
+    for cycle in _parent_cycles(codes):
+        chk.add(seen[cycle[0]], f"codes {' -> '.join(cycle + [cycle[0]])} are each other's parents (a cycle)",
+                expected="a hierarchy: following 'parent' always ends at a top-level code",
+                fix=f"remove 'parent' from one of {', '.join(cycle)}")
     if chk.problems:
         raise InputError(problems=sorted(chk.problems, key=lambda p: p.line or 0))
     canon = json.dumps(_plain(root), sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(canon.encode("utf-8")).hexdigest()
-    version = str(top["version"][1].value) if "version" in top else "0"
     return Codebook(cb_id, version, title, langs, tuple(categories), tuple(codes), digest, str(path), desc)
+
+
+def _scalar_text(chk: _Checker, node, key: str) -> str:
+    """A top-level value that goes into every output's codebook reference: one piece of text."""
+    import yaml
+
+    if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+        chk.add(node, f"'{key}' must be a single value", expected=f"{key}: text (e.g. {key}: learning-communities)",
+                fix=f"write one value after '{key}:'", field_=key)
+        return key
+    return str(node.value)
+
+
+def _parent_cycles(codes) -> list[list[str]]:
+    """Each loop of two or more codes that name each other as parents, once, in file order."""
+    parent = {c.id: c.parent for c in codes if c.parent}
+    cycles, done = [], set()
+    for c in codes:
+        path, node = [], c.id
+        while node in parent and node not in done and node not in path:
+            path.append(node)
+            node = parent[node]
+        if node in path and len(path) - path.index(node) > 1:
+            cycles.append(path[path.index(node):])
+        done.update(path)
+    return cycles
 
 
 def _load_code(chk: _Checker, node, cat_id: str, langs, seen: dict) -> Code | None:
@@ -273,7 +302,12 @@ def _load_code(chk: _Checker, node, cat_id: str, langs, seen: dict) -> Code | No
             chk.add(node, f"{where} has no {req}", fix=f"add {req}: {{en: ..., nl: ...}}")
     name = _lang_text(chk, m["name"][1], f"{where} name", langs) if "name" in m else {}
     definition = _lang_text(chk, m["definition"][1], f"{where} definition", langs) if "definition" in m else {}
-    parent = str(m["parent"][1].value) if "parent" in m else None
+    parent = None
+    if "parent" in m:
+        if not isinstance(m["parent"][1], yaml.ScalarNode):
+            chk.add(m["parent"][1], f"{where} parent must be one code id", expected="parent: sf_trust")
+        else:
+            parent = str(m["parent"][1].value) or None
     return Code(
         cid, cat_id, name, definition,
         include=_lang_list(chk, m.get("include", (None, None))[1], f"{where} include", langs),

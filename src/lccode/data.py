@@ -36,24 +36,41 @@ class Example:
         return Position(self.doc, self.turn, self.speaker, self.kind)
 
 
+MAX_DATA_BYTES = 500 * 2**20  # labelled segments: far more than any hand-coded corpus
+
+
 def load_jsonl(path: str | Path, code_ids: list[str]) -> list[Example]:
     """One object per line with `text` and `codes`; unknown codes and bad lines are reported all at once."""
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", file=path, expected="a JSONL file of labelled segments", fix="check the path")
+    from lccode.ingest.decode import read_text
+    from lccode.ingest.tabular import MAX_DEPTH, JsonInt, json_depth, valid_unicode
+
     known, problems, out = set(code_ids), [], []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    fmt = '{"text": "...", "codes": ["code_id", ...]}'
+    # the same bounds as transcript .jsonl: flat objects, integers kept as digits, valid Unicode
+    for n, line in enumerate(read_text(path, MAX_DATA_BYTES, "labelled data file").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(f"not valid JSON ({exc.msg})", path, n, None,
-                                    '{"text": "...", "codes": ["code_id", ...]}', "correct or remove the line"))
+            if line.count("[") + line.count("{") > MAX_DEPTH and json_depth(line) > MAX_DEPTH:
+                raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+            obj = json.loads(line, parse_int=JsonInt)
+        except (ValueError, RecursionError) as exc:
+            problems.append(Problem(f"not valid JSON ({getattr(exc, 'msg', exc)})", path, n, None, fmt,
+                                    "correct or remove the line"))
+            continue
+        if not isinstance(obj, dict):
+            problems.append(Problem("not a JSON object", path, n, None, fmt, "write the line as one {...} object"))
             continue
         text, codes = obj.get("text"), obj.get("codes", [])
         if not isinstance(text, str) or not text.strip():
             problems.append(Problem("no text", path, n, "text", "a non-empty string", "add the segment text"))
+            continue
+        if not valid_unicode(line):
+            problems.append(Problem("the line holds an invalid character (a lone UTF-16 surrogate, e.g. \\ud800)", path,
+                                    n, None, "valid Unicode text", "remove the broken \\u escape"))
             continue
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             problems.append(Problem("codes must be a list of code ids", path, n, "codes", '["sf_reciprocity"]'))
@@ -63,8 +80,9 @@ def load_jsonl(path: str | Path, code_ids: list[str]) -> list[Example]:
             problems.append(Problem(f"unknown code(s) {unknown}", path, n, "codes", "ids from the codebook",
                                     "correct the id, or use the codebook these labels belong to"))
             continue
-        out.append(Example(text, tuple(dict.fromkeys(codes)), obj.get("lang"), obj.get("id"), obj.get("community"),
-                           obj.get("level"), obj.get("speaker")))
+        meta = [obj.get(k) for k in ("lang", "id", "community", "level", "speaker")]
+        meta = [None if v is None else str(v) if isinstance(v, (str, JsonInt, int, float)) else None for v in meta]
+        out.append(Example(text, tuple(dict.fromkeys(codes)), *meta))
     if problems:
         raise InputError(problems=problems[:50])
     if not out:

@@ -30,7 +30,19 @@ FILLERS = {
     "huh", "uhh", "ehh", "ahh", "aha", "hmhm", "ahum",
 }
 # A stage direction is a short bracketed note: "(lacht)", "(both laugh)", "[inaudible]", "[onverstaanbaar 00:12]".
-_STAGE = re.compile(r"\((?:[^()\s]+\s*){1,3}\)|\[(?:[^\[\]\s]+\s*){1,3}\]")
+# Words are separated by required whitespace: "(?:[^()\s]+\s*){1,3}" could split one long word three ways and
+# took 34 s on "(" + 2,000 letters; this form is linear.
+_STAGE = re.compile(r"\([^()\s]+(?:\s+[^()\s]+){0,2}\s*\)|\[[^\[\]\s]+(?:\s+[^\[\]\s]+){0,2}\s*\]")
+# spaCy handles one document of up to 1,000,000 characters (error E088 beyond), and its tokenizer is quadratic in
+# the length of a run without whitespace that it peels prefixes or suffixes off ("[[[[...Henk]]]]": 20 s for 16,000
+# brackets). So a block is cut into pieces of at most MAX_DOC_CHARS (at a paragraph, a sentence end or a space,
+# see `chunks`), and every run of over MAX_RUN non-space characters is masked, length kept, before spaCy sees it.
+MAX_DOC_CHARS = 100_000
+MAX_RUN = 64
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN + 1},}}")
+_CUT_AT = (re.compile(r"\n\s*\n"), re.compile(r"[.!?…][\"'”’)\]]*\s+"), re.compile(r"\n"), re.compile(r"\s+"))
+# Language detection reads this much of a turn: plenty to tell Dutch from English, and lingua is linear in it.
+DETECT_CHARS = 20_000
 
 
 def is_filler(text: str) -> bool:
@@ -72,7 +84,8 @@ class Segmenter:
         if tr.meta.language in LANGUAGE_LABELS:
             return [tr.meta.language] * len(tr.turns)
         overall = detect(tr.text[:5000])
-        return [detect(tr.text[t.start_char:t.end_char], default=overall) for t in tr.turns]
+        return [detect(tr.text[t.start_char:min(t.end_char, t.start_char + DETECT_CHARS)], default=overall)
+                for t in tr.turns]
 
     def segment(self, tr: Transcript) -> list[Segment]:
         return self.segment_many([tr])[0]
@@ -89,9 +102,10 @@ class Segmenter:
                     spans = _turn_spans(tr.text, blocks) if self.unit == "turn" else list(blocks)
                     results[ti].extend((s, e, turn, lang) for s, e in spans)
                 else:
-                    jobs.setdefault(lang, []).extend((ti, turn.index, s, e) for s, e in blocks)
+                    jobs.setdefault(lang, []).extend((ti, turn.index, a, b) for s, e in blocks
+                                                     for a, b in chunks(tr.text, s, e))
         for lang, spans in jobs.items():
-            texts = (transcripts[ti].text[s:e] for ti, _, s, e in spans)
+            texts = (_masked(transcripts[ti].text[s:e]) for ti, _, s, e in spans)
             for (ti, turn_index, s, _e), doc in zip(spans, self.nlp(lang).pipe(texts, batch_size=self.batch_size)):
                 turn = transcripts[ti].turns[turn_index]
                 for a, b in _sentence_spans(doc):
@@ -104,7 +118,7 @@ class Segmenter:
         for start, end, turn, lang in spans:
             text = tr.text[start:end]
             stripped = text.strip()
-            if not stripped or is_filler(stripped):
+            if not stripped or is_filler(stripped) or _label_only(stripped):
                 continue
             start += len(text) - len(text.lstrip())
             end = start + len(stripped)
@@ -117,6 +131,46 @@ class Segmenter:
             out = with_context(out, self.context)
         log.debug("segmented %s into %d segments", tr.meta.id, len(out))
         return out
+
+
+def chunks(text: str, start: int, end: int, size: int = MAX_DOC_CHARS) -> list[tuple[int, int]]:
+    """`text[start:end]` as consecutive spans of at most `size` characters, cut at the last paragraph break, else
+    sentence end, else line break, else space in the second half of each piece; a hard cut only inside one word
+    of over size/2 characters. A turn of normal length is one span, so this changes nothing for it."""
+    out = []
+    while end - start > size:
+        cut = None
+        for pattern in _CUT_AT:
+            ends = [m.end() for m in pattern.finditer(text, start + size // 2, start + size)]
+            if ends:
+                cut = ends[-1]
+                break
+        cut = cut or start + size
+        out.append((start, cut))
+        start = cut
+    out.append((start, end))
+    return out
+
+
+def _masked(text: str) -> str:
+    """The text with every long run of non-space characters replaced, length and both ends kept, by letters.
+
+    Offsets stay valid (same length); the kept ends still show spaCy a sentence's final full stop or an opening
+    bracket, while the middle, where the quadratic cost would be, is one plain word.
+    """
+    if len(text) <= MAX_RUN:
+        return text
+    return _LONG_RUN.sub(lambda m: m.group()[:8] + "x" * (len(m.group()) - 16) + m.group()[-8:], text)
+
+
+def _label_only(text: str) -> bool:
+    """A segment that is only a speaker label ("Henk:"), e.g. a name used once with nothing after it."""
+    from lccode.ingest.speakers import match_label
+
+    if len(text) > 200 or not text.endswith((":", "]")):
+        return False
+    m = match_label(text)
+    return m is not None and m[2] == len(text)
 
 
 def _turn_spans(text: str, blocks) -> list[tuple[int, int]]:

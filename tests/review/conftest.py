@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.review.review_data import SEGMENTS, TOKEN, insert_predictions, write_corpus
+from tests.review.review_data import BASE, SEGMENTS, TOKEN, insert_predictions, write_corpus
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +75,7 @@ def client(coded_ws_path):
 
     from lccode.review.app import create_app
 
-    c = TestClient(create_app(coded_ws_path, TOKEN))
+    c = TestClient(create_app(coded_ws_path, TOKEN), base_url=BASE)
     assert c.get(f"/analyst?token={TOKEN}").status_code == 200
     c.post("/analyst", data={"name": "Anna", "next": "/review"}, follow_redirects=False)
     return c

@@ -73,6 +73,8 @@ def insert_predictions(ws, probs_by_text: dict[str, dict[str, float]], model_id:
 
 
 TOKEN = "test-token-123"
+# What a browser sends to the server that `lccode review serve` starts; the app refuses any other Host.
+BASE = "http://127.0.0.1:8765"
 
 
 def key_of(ws, text: str) -> str:

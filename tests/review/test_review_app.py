@@ -6,7 +6,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from tests.review.review_data import MODEL_ID, TOKEN, key_of
+from tests.review.review_data import BASE, MODEL_ID, TOKEN, key_of
 
 from lccode.review.app import create_app, free_socket, make_server, token_cookie_name
 
@@ -30,7 +30,7 @@ def decisions(ws):
 def test_every_request_needs_the_token(coded_ws_path):
     from fastapi.testclient import TestClient
 
-    c = TestClient(create_app(coded_ws_path, TOKEN))
+    c = TestClient(create_app(coded_ws_path, TOKEN), base_url=BASE)
     for path in ["/", "/review", "/analyst", "/codebook", "/disagreements", "/transcript/nl-gaserop-test",
                  "/static/review.css", "/segment/x"]:
         r = c.get(path, follow_redirects=False)
@@ -43,7 +43,7 @@ def test_every_request_needs_the_token(coded_ws_path):
 def test_token_link_sets_cookie_and_leaves_the_address_bar(coded_ws_path):
     from fastapi.testclient import TestClient
 
-    c = TestClient(create_app(coded_ws_path, TOKEN))
+    c = TestClient(create_app(coded_ws_path, TOKEN), base_url=BASE)
     r = c.get(f"/codebook?lang=nl&token={TOKEN}", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/codebook?lang=nl"
     assert c.cookies.get(token_cookie_name(TOKEN)) == TOKEN
@@ -69,11 +69,39 @@ def test_a_random_token_per_app_and_server_binds_localhost(coded_ws_path):
         sock.close()
 
 
+# -- host and origin (DNS rebinding, cross-site posts) -----------------------------------------------------------
+def test_only_loopback_host_names_are_served(client):
+    # The token cookie is present: these are refused for their Host alone.
+    for host in ("evil.example", "127.0.0.1.evil.example", "evil.example:8765", "10.0.0.5:8765", ""):
+        r = client.get("/review", headers={"host": host}, follow_redirects=False)
+        assert r.status_code == 421, host
+        assert "127.0.0.1" in r.text
+    for host in ("127.0.0.1:8765", "localhost:8765", "LOCALHOST", "[::1]:8765"):
+        assert client.get("/codebook", headers={"host": host}).status_code == 200, host
+
+
+def test_posts_from_another_origin_are_refused_and_store_nothing(client, coded_ws):
+    url = seg_url(coded_ws, TOP)
+    cross = [{"origin": "http://evil.example"}, {"origin": "null"}, {"origin": "http://127.0.0.1:9999"},
+             {"referer": "http://evil.example/page"}, {"referer": "http://127.0.0.1:8765.evil.example/"},
+             {"host": "evil.example", "origin": "http://evil.example"}]
+    for headers in cross:
+        r = client.post(url, data={"action": "accept"}, headers=headers, follow_redirects=False)
+        assert r.status_code in (403, 421), headers
+    assert decisions(coded_ws) == []
+    same = client.post(url, data={"action": "accept"}, headers={"origin": BASE, "referer": BASE + url},
+                       follow_redirects=False)
+    assert same.status_code == 303 and len(decisions(coded_ws)) == 1
+    by_referer = client.post(seg_url(coded_ws, SECOND), data={"action": "accept"},
+                             headers={"referer": BASE + "/review"}, follow_redirects=False)
+    assert by_referer.status_code == 303 and len(decisions(coded_ws)) == 2
+
+
 # -- analyst -----------------------------------------------------------------------------------------------------
 def test_analyst_is_asked_then_remembered(coded_ws_path):
     from fastapi.testclient import TestClient
 
-    c = TestClient(create_app(coded_ws_path, TOKEN))
+    c = TestClient(create_app(coded_ws_path, TOKEN), base_url=BASE)
     c.get(f"/?token={TOKEN}", follow_redirects=False)
     r = c.get("/review?community=gas-erop", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/analyst?next=")
@@ -173,7 +201,7 @@ def test_bad_requests_get_a_clear_page(client, coded_ws):
 def test_no_model_yet(ws_path):
     from fastapi.testclient import TestClient
 
-    c = TestClient(create_app(ws_path, TOKEN))
+    c = TestClient(create_app(ws_path, TOKEN), base_url=BASE)
     c.get(f"/?token={TOKEN}")
     c.post("/analyst", data={"name": "Anna"})
     r = c.get("/review")
@@ -191,7 +219,7 @@ def test_done_when_everything_is_decided(client, coded_ws):
 def test_two_analysts_keep_both_decisions_and_see_the_disagreement(client, coded_ws_path, coded_ws):
     from fastapi.testclient import TestClient
 
-    bram = TestClient(create_app(coded_ws_path, TOKEN))
+    bram = TestClient(create_app(coded_ws_path, TOKEN), base_url=BASE)
     bram.get(f"/?token={TOKEN}")
     bram.post("/analyst", data={"name": "Bram"})
     url = seg_url(coded_ws, TOP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lccode.atomic import atomic_path
@@ -19,6 +20,38 @@ def output_path(path: str | Path, suffix: str | None = None) -> Path:
                          fix=f"use {path.with_suffix(suffix).name}")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# Spreadsheet formula injection (OWASP, "CSV Injection"): Excel and LibreOffice run a cell that starts with
+# = + - @ (or a tab or carriage return before one) as a formula, so a transcript line "=HYPERLINK(...)" or a
+# community named "=cmd|..." would become live. A CSV cell that starts so gets a leading apostrophe, which the
+# spreadsheet shows as text; a text already starting with apostrophes before such a character gets one more, so
+# `from_sheet` can always undo it exactly. XLSX cells are typed as text and carry Excel's own "quote prefix" flag
+# (what Excel stores when one types '=...), so they show unchanged and stay text when edited.
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+
+
+def formula_like(value) -> bool:
+    return isinstance(value, str) and _FORMULA_START.match(value) is not None
+
+
+def csv_cell(value):
+    """A value for a CSV cell that no spreadsheet reads as a formula."""
+    return "'" + value if formula_like(value) else value
+
+
+def from_sheet(text: str) -> str:
+    """Undo `csv_cell` on a cell read back from a CSV sheet."""
+    return text[1:] if text.startswith("'") and formula_like(text) else text
+
+
+def xlsx_text_cells(sheet) -> None:
+    """Every cell of an openpyxl sheet whose text starts like a formula: stored as text, with the quote prefix."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if formula_like(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 atomic_output = atomic_path  # a temp path that replaces `path` only when the block succeeds

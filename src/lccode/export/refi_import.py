@@ -30,6 +30,11 @@ from lccode.records import KINDS, LANGUAGE_LABELS, LEVELS, Segment, Transcript, 
 
 log = logging.getLogger(__name__)
 DEFAULT_ANALYST = "refi-import"
+# A .qdpx is a zip archive: its parts' declared sizes (which zipfile enforces while reading) are checked before
+# they are read. Media sources (audio, video, PDF) are never read, so the archive itself may be large.
+MAX_QDE_BYTES = 200 * 2**20      # project.qde unpacked
+MAX_PROJECT_TEXT_BYTES = 200 * 2**20  # all text sources together
+_EXPORT_AGAIN = "export the project again from your QDA tool"
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,21 @@ def read_mapping(path: str | Path, code_ids: set[str]) -> dict[str, str | None]:
     path = Path(path)
     if not path.is_file():
         raise InputError("mapping file not found", file=path, fix="check the path of the mapping CSV")
-    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    from lccode.ingest.decode import read_text
+
+    text = read_text(path, 5 * 2**20, "mapping CSV")  # size-checked first; binaries and bad encodings refused
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"not valid CSV ({exc})", file=path, line=reader.line_num or 1,
+                         expected="comma-separated rows refi_code,code_id with quotes closed",
+                         fix="correct this line") from None
     if not reader.fieldnames or not {"refi_code", "code_id"} <= set(reader.fieldnames):
         raise InputError("the mapping CSV needs the columns refi_code and code_id", file=path, line=1,
                          expected="a header row: refi_code,code_id", fix="add that header; one REFI code per row")
     out = {}
-    for n, row in enumerate(reader, 2):
+    for n, row in enumerate(rows, 2):
         name, target = (row["refi_code"] or "").strip(), (row["code_id"] or "").strip()
         if not name:
             continue
@@ -81,14 +94,25 @@ def _read_zip(path: Path):
                          fix="check the path and the file name")
     try:
         z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, FileNotFoundError, IsADirectoryError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise InputError("not a REFI-QDA project file", file=path, expected="a .qdpx file (a zip with project.qde)",
                          fix="export the project from your QDA tool as 'REFI-QDA project (.qdpx)'") from None
     qde = [n for n in z.namelist() if n.lower().endswith(".qde")]
     if not qde:
         raise InputError("the .qdpx holds no project.qde", file=path, expected="project.qde and a Sources/ folder",
                          fix="export the whole project (not only the codebook) from your QDA tool")
+    from lccode.ingest.archive import check_member_size
+
+    check_member_size(z.getinfo(qde[0]), MAX_QDE_BYTES, str(path), "a project.qde")
     return z, qde[0]
+
+
+def _read_member(z: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    try:
+        return z.read(name)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise InputError(f"{name} in the .qdpx could not be read ({exc})", file=path,
+                         expected="a .qdpx file (a zip with project.qde)", fix=_EXPORT_AGAIN) from None
 
 
 def _member(z: zipfile.ZipFile, ref: str) -> str | None:
@@ -120,7 +144,11 @@ def _source_text(z: zipfile.ZipFile, el, path: Path, P: str) -> str:
                                   "into the project, then export again" if outside else
                                   "the .qdpx is incomplete: export the project again from your QDA tool, or unzip "
                                   "it and check that the sources folder holds this file"))
-        data = z.read(found)
+        from lccode.ingest.archive import check_member_size
+        from lccode.ingest.decode import MAX_TEXT_BYTES
+
+        check_member_size(z.getinfo(found), MAX_TEXT_BYTES, f"{path}:{found}", "a text source")
+        data = _read_member(z, found, path)
     else:
         content = el.find(f"{P}PlainTextContent")
         if content is None or content.text is None:
@@ -225,18 +253,15 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
     Writes nothing."""
     from lxml import etree
 
+    from lccode.ingest.archive import parse_xml
     from lccode.ingest.plaintext import parse_turns
     from lccode.segment import Segmenter, _times
 
     segmenter = segmenter or Segmenter()
     path = Path(path)
     z, qde = _read_zip(path)
-    xml = z.read(qde)
-    try:
-        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
-    except etree.XMLSyntaxError as exc:
-        raise InputError(f"project.qde is not valid XML: {exc.msg}", file=f"{path}:{qde}", line=exc.lineno,
-                         fix="export the project again from your QDA tool") from None
+    xml = _read_member(z, qde, path)
+    root = parse_xml(xml, f"{path}:{qde}", "a REFI-QDA project.qde", _EXPORT_AGAIN)
     warnings = [f"project.qde does not follow the REFI-QDA schema ({e}); read it anyway"
                 for e in validation_errors(xml, "Project.xsd")[:3]]
     P = "{" + (etree.QName(root).namespace or "") + "}" if etree.QName(root).namespace else ""
@@ -260,9 +285,14 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
             case_of.setdefault(ref.get("targetGUID"), (case.get("name") or "unknown", var_values(case)))
 
     # Every text first: which unit the positions count is decided over the whole project.
-    sources = []
+    sources, total = [], 0
     for src in root.iter(f"{P}TextSource"):
         text = _source_text(z, src, path, P)
+        total += len(text)
+        if total > MAX_PROJECT_TEXT_BYTES:
+            raise InputError(f"the project's text sources hold over {MAX_PROJECT_TEXT_BYTES // 2**20} MB of text",
+                             file=path, expected=f"at most {MAX_PROJECT_TEXT_BYTES // 2**20} MB of text per import",
+                             fix="export the project in parts (a few sources each) and import each")
         raw = []
         for sel in src.findall(f"{P}PlainTextSelection"):
             try:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lccode.aggregate import CodedCorpus, Summary, format_time
-from lccode.export._common import atomic_output, output_path, produced_by, provenance_rows, write_bytes_atomic
+from lccode.export._common import (atomic_output, csv_cell, output_path, produced_by, provenance_rows,
+                                   write_bytes_atomic, xlsx_text_cells)
 from lccode.export.i18n import check_lang, t, value
 
 EXCERPT_COLUMNS = ("segment_key", "transcript", "community", "level", "kind", "language", "speaker", "role", "turn",
@@ -147,7 +148,7 @@ def xlsx_from(corpus: CodedCorpus, summary: Summary, path: str | Path, lang: str
     head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="2F3E4E")
     for tab in tables:
         sh = wb.create_sheet(tab.sheet[:31])
-        sh.append(list(tab.headers))
+        sh.append([ILLEGAL_CHARACTERS_RE.sub("", h) for h in tab.headers])
         for cell in sh[1]:
             cell.font, cell.fill = head_font, head_fill
             cell.alignment = Alignment(vertical="center", wrap_text=True)
@@ -157,8 +158,6 @@ def xlsx_from(corpus: CodedCorpus, summary: Summary, path: str | Path, lang: str
             letter = get_column_letter(j)
             sh.column_dimensions[letter].width = WIDE.get(col, max(12, min(28, len(tab.headers[j - 1]) + 4)))
             for cell in sh[letter][1:]:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"  # a quote that starts with '=' is text, never a formula
                 if col in PERCENT:
                     cell.number_format = "0.0%"
                 elif col in ("probability", "jaccard"):
@@ -167,6 +166,7 @@ def xlsx_from(corpus: CodedCorpus, summary: Summary, path: str | Path, lang: str
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
                 elif col == "color" and isinstance(cell.value, str):
                     cell.fill = PatternFill("solid", fgColor=cell.value.lstrip("#"))
+        xlsx_text_cells(sh)  # quotes, names and headers that start with '=' are text, never a formula
         sh.freeze_panes = "A2"
         if tab.rows:
             sh.auto_filter.ref = sh.dimensions
@@ -194,9 +194,10 @@ def write_csv(ws, folder: str | Path, lang: str = "en", model_id: str | None = N
     blobs = []
     for tab in tables:
         buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(tab.columns)
-        w.writerows([["" if v is None else v for v in row] for row in tab.rows])
+        # Every text cell quoted: a Dutch Excel splits an unquoted cell at ';' and could start a new one with '='.
+        w = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC)
+        w.writerow([csv_cell(h) for h in tab.columns])
+        w.writerows([["" if v is None else csv_cell(v) for v in row] for row in tab.rows])
         blobs.append((folder / f"{tab.id}.csv", buf.getvalue().encode("utf-8-sig")))
     # Everything is built before the first file is written, so a failure leaves the folder as it was.
     for path, data in blobs:

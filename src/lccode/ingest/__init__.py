@@ -13,6 +13,9 @@ from lccode.records import Transcript, TranscriptMeta
 
 log = logging.getLogger(__name__)
 
+NO_TEXT = "no text found to segment"
+NO_TEXT_EXPECTED = "sentences with words (this file holds only labels, timestamps, punctuation or invisible characters)"
+NO_TEXT_FIX = "check that this is the right file and that its export finished, or remove it"
 FORMATS = {".txt": "text", ".md": "text", ".docx": "docx", ".odt": "odt", ".vtt": "vtt", ".srt": "srt",
            ".jsonl": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
 
@@ -43,6 +46,13 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None, text_c
                          expected="one of " + ", ".join(FORMATS), fix="export the transcript as .txt, .docx, .vtt or .srt")
     if not path.is_file():
         raise InputError("file not found", file=path, fix="check the path")
+    if not tabular.valid_unicode(str(path.resolve())):  # a name in another encoding cannot be stored or hashed
+        raise InputError("the file name is not valid UTF-8", file=ascii(str(path)), expected="a UTF-8 file name",
+                         fix="rename the file (and its folder) without the unreadable characters")
+    # Refuse an oversized file before reading it (a package's parts are checked again before it is unpacked).
+    packages = {"docx": (docx.MAX_DOCX_BYTES, "Word document"), "odt": (odt.MAX_ODT_BYTES, "OpenDocument text"),
+                "xlsx": (tabular.MAX_XLSX_BYTES, "spreadsheet")}
+    decode.check_size(path.stat().st_size, path, *packages.get(fmt, (decode.MAX_TEXT_BYTES, "transcript")))
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     meta = meta or TranscriptMeta(id=path.stem)
@@ -64,7 +74,7 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None, text_c
         else:
             text, turns = tabular.rows_to_transcript(tabular.read_rows(raw, path, text_column))
     if not turns:
-        raise InputError("no text found to segment", file=path, expected="transcript text", fix="check the file")
+        raise InputError(NO_TEXT, file=path, expected=NO_TEXT_EXPECTED, fix=NO_TEXT_FIX)
     spoken = {(t.speaker or "").casefold() for t in turns}
     unused = [name for name in labels if name.casefold() not in spoken]
     notes = tuple(f"the manifest names speaker '{name}', but no turn in the file opens with that label" for name in unused)
@@ -140,9 +150,11 @@ def _not_a_transcript(f: Path, text_column: str | None) -> str | None:
             return (f"no '{want}' column (columns: {', '.join(cols) or 'none'}); name the column that holds the text "
                     "with --text-column")
     if FORMATS[suffix] == "text":
-        from lccode.ingest.decode import decode_bytes
+        from lccode.ingest.decode import MAX_TEXT_BYTES, decode_bytes
 
         try:
+            if f.stat().st_size > MAX_TEXT_BYTES:
+                return None  # read_transcript refuses it with the size
             lines = [ln.strip() for ln in decode_bytes(f.read_bytes(), f).splitlines() if ln.strip()]
         except InputError:
             return None  # read_transcript reports it properly

@@ -44,21 +44,23 @@ def read_codes(path: str | Path) -> list[RefiCode]:
     if not path.is_file():
         raise InputError("file not found", file=path, expected="a REFI-QDA project (.qdpx) or codebook (.qdc)",
                          fix="check the path")
+    from lccode.export.refi_import import MAX_QDE_BYTES, _read_zip
+    from lccode.ingest.archive import parse_xml
+    from lccode.ingest.decode import check_size
+
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            qde = [n for n in z.namelist() if n.lower().endswith(".qde")]
-            if not qde:
-                raise InputError("the .qdpx holds no project.qde", file=path, expected="a REFI-QDA project",
-                                 fix="export the project again from your QDA tool")
-            xml, where = z.read(qde[0]), f"{path}:{qde[0]}"
+        z, qde = _read_zip(path)  # size-checked before it is read
+        with z:
+            try:
+                xml, where = z.read(qde), f"{path}:{qde}"
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+                raise InputError(f"{qde} could not be read ({exc})", file=path, expected="a REFI-QDA project",
+                                 fix="export the project again from your QDA tool") from None
     else:
+        check_size(path.stat().st_size, path, MAX_QDE_BYTES, "REFI-QDA codebook")
         xml, where = path.read_bytes(), path
-    try:
-        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
-    except etree.XMLSyntaxError as exc:
-        raise InputError(f"not valid XML: {exc.msg}", file=where, line=exc.lineno,
-                         expected="a REFI-QDA .qdc codebook or .qdpx project",
-                         fix="export the codebook again from your QDA tool") from None
+    root = parse_xml(xml, where, "a REFI-QDA .qdc codebook or .qdpx project",
+                     "export the codebook again from your QDA tool")
     ns = etree.QName(root).namespace
     P = f"{{{ns}}}" if ns else ""
     codes_el = root.find(f"{P}Codes") if etree.QName(root).localname == "CodeBook" else root.find(f"{P}CodeBook/{P}Codes")

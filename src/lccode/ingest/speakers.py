@@ -10,7 +10,8 @@ _TS = r"(?:\[(?P<ts1>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\]|\((?P<ts2>(?:
 # A capitalised name of up to four words, Dutch/German particles allowed inside ("Jan van der Berg"); a later word
 # may be a bracketed note ("Respondent (Henk)") but not a timestamp ("Henk (00:12)" is name + stamp).
 _PARTICLES = r"(?:van|de|der|den|ter|ten|te|het|'t|op|von|zu|da|di|du|la|le)"
-NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]*(?: (?:{_PARTICLES} ){{0,3}}(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]*){{0,3}}"
+# Every repetition is bounded, so matching a label costs the same on a 50 MB line as on a short one.
+NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]{{0,40}}(?: (?:{_PARTICLES} ){{0,3}}(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]{{0,40}}){{0,3}}"
 # Lower-case speaker ids with a number, as QualCoder's examples and many anonymised transcripts write them:
 # "[id1]", "[p2]", "resp3:". A bracketed one always opens a turn (no stage direction looks like that).
 SPEAKER_ID = r"[a-z][a-z_]{0,11}\d{1,3}"
@@ -19,7 +20,7 @@ _NAME = NAME
 
 def _line_label(name: str) -> re.Pattern:
     return re.compile(
-        rf"^(?P<pre>[ \t]*(?:{_TS}[ \t]*)?)"
+        rf"^(?P<pre>[ \t]{{0,40}}(?:{_TS}[ \t]*)?)"
         rf"(?:\[(?P<bname>{name})\]|(?P<cname>{name})[ \t]*(?:{_TS.replace('ts1', 'ts7').replace('ts2', 'ts8').replace('ts3', 'ts9')}[ \t]*)?:)"
         rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
     )
@@ -33,12 +34,23 @@ def is_speaker_id(label: str) -> bool:
     return bool(_ID_ONLY.fullmatch(label))
 
 
+MAX_NAMED_LABELS = 100  # speaker labels one manifest entry may name
+MAX_LABEL_CHARS = 80
+
+
 def label_pattern(labels) -> re.Pattern | None:
-    """A matcher for the exact labels a manifest names (any case, any characters: 'moderator', 'Dr. Jansen')."""
-    names = sorted({str(x).strip() for x in labels if str(x).strip()}, key=len, reverse=True)
+    """A matcher for the exact labels a manifest names (any case, any characters: 'moderator', 'Dr. Jansen').
+
+    Each name is escaped (matched as written, never as a pattern), and the manifest bounds their number and length
+    (MAX_NAMED_LABELS, MAX_LABEL_CHARS), so the matcher costs at most a few thousand steps per line; names past
+    those bounds are left out here too."""
+    names = sorted({str(x).strip() for x in labels if 0 < len(str(x).strip()) <= MAX_LABEL_CHARS},
+                   key=len, reverse=True)[:MAX_NAMED_LABELS]
     if not names:
         return None
     return re.compile(_line_label("(?:" + "|".join(re.escape(n) for n in names) + ")").pattern, re.IGNORECASE)
+
+
 TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TS}[ \t]*")
 
 _ROLE_WORDS = {

@@ -21,8 +21,10 @@ from lccode.records import Turn
 
 _VTT_TIME = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{1,2}:\d{2}\.\d{3})(?:\s+.*)?$")
 _SRT_TIME = re.compile(r"^\s*(\d{1,2}:\d{2}:\d{2},\d{3})\s+-->\s+(\d{1,2}:\d{2}:\d{2},\d{3})\s*$")
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+# [^<>] rather than [^>]: a tag never holds '<', and a cue of many unclosed "<v " would otherwise be rescanned
+# to its end from every one of them (quadratic).
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^<>]+)>")
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _CUE_LABEL = re.compile(rf"^(?:\[({NAME})\]|({NAME}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9 .'\-]{{0,38}}):)\s*")
 
 
@@ -53,6 +55,15 @@ def _blocks(lines: list[str]):
         yield start, block
 
 
+def _one_cue_per_block(path, start_line: int, block: list[str], first_text: int):
+    """Cue text never holds a timing line: one there means the blank line between two cues is missing."""
+    for i, line in enumerate(block[first_text:], first_text):
+        if "-->" in line:
+            _bad_cue(path, start_line + i, f"a second timing line inside one cue ('{line.strip()[:60]}')",
+                     "one cue per block: (number,) timing line, text, then a blank line",
+                     "put a blank line before each cue")
+
+
 def parse_vtt(text: str, path: Path) -> list[Cue]:
     lines = text.split("\n")
     if not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
@@ -73,6 +84,7 @@ def parse_vtt(text: str, path: Path) -> list[Cue]:
         t0, t1 = parse_seconds(m.group(1)), parse_seconds(m.group(2))
         if t1 < t0:
             _bad_cue(path, start_line + idx, "cue ends before it starts", "end time after start time", "correct the timestamps")
+        _one_cue_per_block(path, start_line, block, idx + 1)
         raw = " ".join(block[idx + 1:])
         voice = _VOICE.search(raw)
         body = " ".join(_TAG.sub("", raw).split())
@@ -95,6 +107,7 @@ def parse_srt(text: str, path: Path) -> list[Cue]:
         t0, t1 = parse_seconds(m.group(1)), parse_seconds(m.group(2))
         if t1 < t0:
             _bad_cue(path, start_line, "cue ends before it starts", "end time after start time", "correct the timestamps")
+        _one_cue_per_block(path, start_line, block, len(block) - len(lines) + 1)
         body = " ".join(_TAG.sub("", " ".join(lines[1:])).split())
         if body:
             cues.append(Cue(start_line, t0, t1, None, body))

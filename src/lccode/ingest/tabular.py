@@ -2,6 +2,11 @@
 
 The text is in the column `text` unless `--text-column` names another (a survey's `freetext`); `speaker` is
 optional. The same names are used by every format, in and out.
+
+Parsing is bounded: a JSON line may nest only a few levels (each row is a flat object), numbers are kept as
+their digits (Python refuses to convert integers of over 4,300 digits), a CSV cell may hold up to MAX_FIELD
+characters, and an .xlsx is checked as an archive before openpyxl opens it (see `read_xlsx_rows`). Text must be
+valid Unicode: a lone surrogate ("\ud800") cannot be stored or hashed.
 """
 
 from __future__ import annotations
@@ -9,10 +14,84 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from lccode.errors import InputError
 from lccode.records import Turn
+
+MAX_DEPTH = 20
+MAX_FIELD = 1_000_000  # characters in one CSV cell; a segment is a sentence or a turn, not a book
+# An .xlsx is a zip of XML parts; openpyxl keeps the shared strings in memory and streams the sheet.
+MAX_XLSX_BYTES = 50 * 2**20
+MAX_XLSX_UNPACKED = 300 * 2**20
+MAX_XLSX_PART = 100 * 2**20  # one XML part unpacked (the sheet, the shared strings)
+MAX_XLSX_MEMBERS = 10_000
+MAX_COLUMNS = 1_000  # read from the header row; a sheet may claim 16,384 columns and a million rows
+_XLSX_EXPECTED = "an Excel .xlsx workbook"
+_XLSX_FIX = "open and re-save it in Excel or LibreOffice"
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_JSON_FORMAT = '{"text": "...", "speaker": "R"}'
+
+
+def json_depth(line: str) -> int:
+    """How deeply brackets nest in a JSON text, strings skipped; computed without recursion."""
+    depth = deepest = 0
+    for m in _JSON_TOKEN.finditer(line):
+        tok = m.group()
+        if tok in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok in "]}":
+            depth -= 1
+    return deepest
+
+
+class JsonInt:
+    """An integer as its digits: never converted, so 5,000 digits are as harmless as 5 (and not text)."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: str):
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return self.digits
+
+
+def valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_row(line: str, n: int, path: Path, want: str = "text") -> dict:
+    if line.count("[") + line.count("{") > MAX_DEPTH and json_depth(line) > MAX_DEPTH:
+        raise InputError(f"the JSON nests more than {MAX_DEPTH} levels deep", file=path, line=n,
+                         expected=f"one flat JSON object per line, e.g. {_JSON_FORMAT}",
+                         fix="write each segment as a flat object with a 'text' string")
+    try:
+        obj = json.loads(line, parse_int=JsonInt)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise InputError(f"not valid JSON ({msg})", file=path, line=n,
+                         expected=f"one JSON object per line, e.g. {_JSON_FORMAT}",
+                         fix="correct or remove this line") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get(want), str):
+        raise InputError(f"the line has no '{want}' string", file=path, line=n, field=want,
+                         expected=f'{{"{want}": "..."}}', fix=f"add the segment text under the key '{want}'")
+    speaker = obj.get("speaker")
+    if speaker is not None and not isinstance(speaker, (str, JsonInt, float, bool)):
+        raise InputError("'speaker' must be a name", file=path, line=n, field="speaker",
+                         expected='"speaker": "R" (text)', fix="write the speaker label as a string")
+    for key in (want, "speaker"):
+        if isinstance(obj.get(key), str) and not valid_unicode(obj[key]):
+            raise InputError("the text holds an invalid character (a lone UTF-16 surrogate, e.g. \\ud800)", file=path,
+                             line=n, field=key, expected="valid Unicode text",
+                             fix="remove the broken \\u escape, or re-export the file from its source as UTF-8")
+    return obj
 
 
 TEXT = "text"
@@ -23,11 +102,9 @@ def columns(path: Path) -> list[str] | None:
     """The header of a .csv or .xlsx (None when it cannot be read here: read_transcript reports that)."""
     try:
         if path.suffix.lower() == ".xlsx":
-            from openpyxl import load_workbook
-
-            wb = load_workbook(path, read_only=True)
+            wb, sheet = _open_xlsx(path)
             try:
-                first = next(wb.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+                first = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
             finally:
                 wb.close()
             return [str(c).strip() for c in first if c is not None]
@@ -57,18 +134,81 @@ def _table_rows(header: list[str], body, path: Path, text_column: str | None) ->
     return rows
 
 
-def read_xlsx_rows(path: Path, text_column: str | None = None) -> list[dict]:
+def _open_xlsx(path: Path):
+    """The workbook (read-only, cached values instead of formulas) and its first sheet, after the package checks.
+
+    The sheet's own claim about its size (`<dimension ref="A1:XFD1048576"/>`) is dropped: openpyxl would pad every
+    row to it. Every XML part is checked for a DOCTYPE before openpyxl parses it."""
+    from lccode.ingest.archive import check_package, has_dtd
+
+    infos = check_package(path, "spreadsheet", _XLSX_EXPECTED, max_file=MAX_XLSX_BYTES, max_unpacked=MAX_XLSX_UNPACKED,
+                          max_members=MAX_XLSX_MEMBERS, max_part=MAX_XLSX_PART,
+                          part=lambda name: name.endswith((".xml", ".rels")), what_part="one sheet",
+                          fix="save only the sheet with the segments, or split it into several files")
+    import zipfile
+
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(path) as zf:
+            for m in infos:
+                if m.filename.endswith((".xml", ".rels")):
+                    with zf.open(m) as fh:
+                        if has_dtd(fh.read(4096)):
+                            raise InputError(f"{m.filename} declares a DOCTYPE or entities, or holds no XML element",
+                                             file=path, expected=_XLSX_EXPECTED, fix=_XLSX_FIX)
         wb = load_workbook(path, read_only=True, data_only=True)
+        if not wb.worksheets:
+            wb.close()
+            raise InputError("the workbook has no sheet", file=path, expected=_XLSX_EXPECTED, fix=_XLSX_FIX)
+        sheet = wb.worksheets[0]
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - openpyxl raises several types for damaged files
         raise InputError(f"the spreadsheet could not be read ({type(exc).__name__})", file=path,
-                         expected="an Excel .xlsx workbook", fix="open and re-save it in Excel or LibreOffice") from None
+                         expected=_XLSX_EXPECTED, fix=_XLSX_FIX) from None
+    return wb, sheet
+
+
+def read_xlsx_rows(path: Path, text_column: str | None = None) -> list[dict]:
+    """Rows of the first sheet; a cell holds up to MAX_FIELD characters, the sheet up to MAX_TEXT_BYTES of text."""
+    from lccode.ingest.decode import MAX_TEXT_BYTES
+
+    wb, sheet = _open_xlsx(path)
     try:
-        it = wb.worksheets[0].iter_rows(values_only=True)
-        header = [str(c).strip() if c is not None else "" for c in next(it, ())]
-        rows = _table_rows(header, ((n, list(r)) for n, r in enumerate(it, 2)), path, text_column)
+        header = [str(c).strip() if c is not None else ""
+                  for c in next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())]
+        while header and not header[-1]:
+            header.pop()
+        total = 0
+
+        def body():
+            nonlocal total
+            if not header:
+                return
+            for n, r in enumerate(sheet.iter_rows(min_row=2, max_col=len(header), values_only=True), 2):
+                if all(v is None for v in r):
+                    continue  # an empty row (openpyxl makes one for each row number a sheet skips)
+                sizes = [0 if v is None else len(str(v)) for v in r]
+                total += sum(sizes)
+                if max(sizes, default=0) > MAX_FIELD:
+                    raise InputError(f"a cell holds {max(sizes):,} characters; lccode reads up to {MAX_FIELD:,}",
+                                     file=path, line=n, expected="a segment (a sentence or a turn) per cell",
+                                     fix="split the text over several rows")
+                if total > MAX_TEXT_BYTES:
+                    raise InputError(f"the sheet holds over {MAX_TEXT_BYTES:,} characters of text", file=path, line=n,
+                                     expected=f"at most {MAX_TEXT_BYTES // 2**20} MB of text per file",
+                                     fix="split the sheet into several files (one per interview or survey)")
+                yield n, list(r)
+
+        rows = _table_rows(header, body(), path, text_column)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet fails while it is streamed
+        raise InputError(f"the spreadsheet could not be read ({type(exc).__name__})", file=path,
+                         expected=_XLSX_EXPECTED, fix=_XLSX_FIX) from None
     finally:
         wb.close()
     return _non_empty(rows, path)
@@ -88,20 +228,21 @@ def read_rows(text: str, path: Path, text_column: str | None = None) -> list[dic
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON ({exc.msg})", file=path, line=n,
-                                 expected='one JSON object per line, e.g. {"text": "...", "speaker": "R"}',
-                                 fix="correct or remove this line") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get(want), str):
-                raise InputError(f"the line has no '{want}' string", file=path, line=n, field=want,
-                                 expected=f'{{"{want}": "..."}}', fix=f"add the segment text under the key '{want}'")
+            obj = _json_row(line, n, path, want)
             rows.append(obj | {TEXT: obj[want], "_line": n})
     else:
         reader = csv.reader(io.StringIO(text))
-        header = [h.strip() for h in next(reader, [])]
-        rows = _table_rows(header, enumerate(reader, 2), path, text_column)
+        limit = csv.field_size_limit()
+        csv.field_size_limit(MAX_FIELD)
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            rows = _table_rows(header, ((reader.line_num, cells) for cells in reader), path, text_column)
+        except csv.Error as exc:
+            raise InputError(f"not valid CSV ({exc})", file=path, line=reader.line_num or 1,
+                             expected=f"comma-separated rows, each cell under {MAX_FIELD:,} characters, quotes closed",
+                             fix="close the quote that opens on this line, or split an overlong cell") from None
+        finally:
+            csv.field_size_limit(limit)
     return _non_empty(rows, path)
 
 

@@ -1,12 +1,16 @@
 """The review web app: server-rendered pages on 127.0.0.1, guarded by a session token.
 
 Every request must carry the token, as ?token= (the printed link, which also sets a cookie) or that cookie.
+Defence in depth around the token: a request must name a loopback Host (a DNS-rebinding page reaches
+127.0.0.1 under its own host name), and a POST that says where it comes from (Origin, else Referer) must come
+from this server (no cross-site form posts, even with the cookie present).
 Each decision is written to the workspace the moment it is made, as a new row, so nothing is lost when the
 server stops and two analysts never overwrite each other. Segment text never goes to the log.
 """
 # No `from __future__ import annotations` here: FastAPI reads the route annotations at runtime, and the
 # request/form types are imported inside create_app so that `lccode --help` stays fast.
 
+import re
 import secrets
 import socket
 from pathlib import Path
@@ -19,7 +23,9 @@ HERE = Path(__file__).resolve().parent
 ANALYST_COOKIE = "lccode_analyst"
 ACTIONS = ("save", "accept", "none", "unsure")
 # Pages hold interview text: never cached, never framed, and the browser may fetch nothing from elsewhere.
-SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+# "same-origin" referrers: no address ever leaves for another site, and the page's own form posts carry their
+# real Origin (under "no-referrer" a browser sends "Origin: null" even on a same-origin POST, see `same_origin`).
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
                     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                                                "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"}
 
@@ -29,6 +35,25 @@ def token_cookie_name(token: str) -> str:
 
     # Cookies ignore ports: a name per token keeps two servers on one machine from clobbering each other.
     return "lccode_token_" + hashlib.sha256(token.encode()).hexdigest()[:10]
+
+
+_LOOPBACK_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?", re.IGNORECASE)
+
+
+def loopback_host(host: str | None) -> bool:
+    """True for a Host header naming this computer's loopback address, with or without a port."""
+    return bool(host) and _LOOPBACK_HOST.fullmatch(host) is not None
+
+
+def same_origin(host: str, origin: str | None, referer: str | None) -> bool:
+    """A POST's Origin (or, without one, its Referer) names this server; a request naming neither passes (it does
+    not come from a browser page, and the token still guards it)."""
+    own = f"http://{host.lower()}"
+    if origin is not None:
+        return origin.lower() == own
+    if referer is not None:
+        return referer.lower() == own or referer.lower().startswith(own + "/")
+    return True
 
 
 def safe_next(target: str | None) -> str:
@@ -63,7 +88,15 @@ def create_app(workspace: str | Path, token: str | None = None):
     @app.middleware("http")
     async def guard(request: Request, call_next):
         given = request.query_params.get("token")
-        if given is not None and secrets.compare_digest(given, token):
+        host = request.headers.get("host", "")
+        if not loopback_host(host):
+            resp = PlainTextResponse("This review page answers only as 127.0.0.1 or localhost: open the link that "
+                                     "'lccode review serve' printed.", status_code=421)
+        elif request.method not in ("GET", "HEAD") and not same_origin(
+                host, request.headers.get("origin"), request.headers.get("referer")):
+            resp = PlainTextResponse("Refused: this form was sent from another site. Decisions can only be made on "
+                                     "the review page itself.", status_code=403)
+        elif given is not None and secrets.compare_digest(given, token):
             if request.method == "GET":  # drop the token from the address bar; the cookie carries it from now on
                 rest = [(k, val) for k, val in request.query_params.multi_items() if k != "token"]
                 resp = RedirectResponse(request.url.path + ("?" + urlencode(rest) if rest else ""), status_code=303)

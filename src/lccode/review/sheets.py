@@ -102,24 +102,33 @@ INSTRUCTIONS = [
 
 
 def _write_csv(path: Path, rows: list[dict], cb, about) -> None:
-    # utf-8-sig: Excel then reads accents correctly.
+    from lccode.export._common import csv_cell
+
+    # utf-8-sig: Excel then reads accents correctly. Text quoted and formula-safe (see export._common.csv_cell);
+    # the import undoes the apostrophe, so ids and codes read back unchanged.
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w = csv.DictWriter(fh, fieldnames=COLUMNS, quoting=csv.QUOTE_NONNUMERIC)
         w.writeheader()
-        w.writerows(rows)
+        w.writerows([{k: csv_cell(v) for k, v in r.items()} for r in rows])
 
 
 def _write_xlsx(path: Path, rows: list[dict], cb, about) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
+
+    from lccode.export._common import xlsx_text_cells
+
+    def clean(values):  # control characters a transcript may hold but an XLSX cell may not
+        return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
 
     wb = Workbook()
     ws = wb.active
     ws.title = "review"
     ws.append(COLUMNS)
     for r in rows:
-        ws.append([r[c] for c in COLUMNS])
+        ws.append(clean([r[c] for c in COLUMNS]))
     bold, edit_fill = Font(bold=True), PatternFill("solid", fgColor="FFF4CC")
     widths = {"segment_id": 14, "transcript": 18, "text": 60, "before": 34, "after": 34, "model_codes": 26,
               "probabilities": 30, "final_codes": 30, "decision": 11, "analyst": 12, "model_id": 16, "codebook": 16}
@@ -149,8 +158,8 @@ def _write_xlsx(path: Path, rows: list[dict], cb, about) -> None:
     cs.append(["code", "category", *[f"name ({lg})" for lg in langs], *[f"definition ({lg})" for lg in langs]])
     colors = code_colors(cb)
     for code in cb.codes:
-        cs.append([code.id, cb.category_of(code.id).label(langs[0]), *[code.name.get(lg, "") for lg in langs],
-                   *[code.definition.get(lg, "") for lg in langs]])
+        cs.append(clean([code.id, cb.category_of(code.id).label(langs[0]), *[code.name.get(lg, "") for lg in langs],
+                         *[code.definition.get(lg, "") for lg in langs]]))
         cs.cell(row=cs.max_row, column=1).fill = PatternFill("solid", fgColor=colors[code.id].lstrip("#"))
         cs.cell(row=cs.max_row, column=1).font = Font(bold=True, color="FFFFFF")
     for j, width in enumerate([24, 22, *[30] * len(langs), *[70] * len(langs)], 1):
@@ -163,10 +172,12 @@ def _write_xlsx(path: Path, rows: list[dict], cb, about) -> None:
         ab.append([line])
     ab.append([])
     for k, v in about:
-        ab.append([k, v])
+        ab.append(clean([k, v]))
     ab["A1"].font = bold
     ab.column_dimensions["A"].width = 22
     ab.column_dimensions["B"].width = 90
+    for sheet in (ws, cs, ab):
+        xlsx_text_cells(sheet)  # a quote, name or definition that starts with '=' stays text
     wb.properties.creator = about[0][1]
     wb.save(path)
 
@@ -195,7 +206,13 @@ def read_sheet(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         first = text.splitlines()[0] if text else ""
         # Excel with Dutch settings saves CSV with semicolons; take whichever separator the header uses.
         delim = max(",;\t", key=first.count)
-        values = list(csv.reader(io.StringIO(text), delimiter=delim))
+        from lccode.export._common import from_sheet
+
+        try:
+            values = [[from_sheet(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delim)]
+        except csv.Error as exc:
+            raise InputError(f"not valid CSV ({exc})", file=path, expected="the CSV written by 'lccode review export'",
+                             fix="save the sheet again as CSV") from None
     if not values:
         raise InputError("the sheet is empty", file=path, expected="a header row and one row per segment")
     header = [h.strip().lower() for h in values[0]]

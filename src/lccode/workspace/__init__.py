@@ -69,6 +69,7 @@ class Workspace:
                               fix=f"create one with: lccode init {root}")
         ws = cls(root, connect(root / DB_NAME))
         migrate(ws.conn)
+        ws.mark_interrupted_runs()
         return ws
 
     def close(self):
@@ -170,11 +171,18 @@ class Workspace:
         return [s for s in segs if s.index < seg.index], [s for s in segs if s.index > seg.index]
 
     # -- runs ----------------------------------------------------------------------------------------
+    # A run's owner (host and process id) is kept in `meta` under "run_owner:<id>" while it runs, so a run whose
+    # process was killed (SIGKILL, power loss: no `finally` ran) is recognised as interrupted on the next open.
     def start_run(self, kind: str, model_id=None, model_hash=None, codebook_ref=None, params=None) -> int:
+        import os
+        import socket
+
         with self.transaction() as c:
             cur = c.execute("INSERT INTO runs(kind, started_at, lccode_version, model_id, model_hash, codebook_ref, params) "
                             "VALUES(?,?,?,?,?,?,?)", (kind, now(), __version__, model_id, model_hash, codebook_ref,
                                                       json.dumps(params or {})))
+            c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
+                      (f"run_owner:{cur.lastrowid}", json.dumps({"host": socket.gethostname(), "pid": os.getpid()})))
             return cur.lastrowid
 
     def finish_run(self, run_id: int, status: str = "done", params: dict | None = None):
@@ -182,6 +190,35 @@ class Workspace:
             c.execute("UPDATE runs SET finished_at=?, status=? WHERE id=?", (now(), status, run_id))
             if params is not None:
                 c.execute("UPDATE runs SET params=? WHERE id=?", (json.dumps(params), run_id))
+            c.execute("DELETE FROM meta WHERE key=?", (f"run_owner:{run_id}",))
+
+    def mark_interrupted_runs(self) -> list[int]:
+        """Runs still 'running' whose process on this computer is gone become 'interrupted'; returns their ids.
+
+        A run started on another computer (a workspace on a shared drive) is left alone: its process cannot be
+        checked from here.
+        """
+        import socket
+
+        from lccode.atomic import process_alive
+
+        rows = self.conn.execute("SELECT r.id, m.value FROM runs r JOIN meta m ON m.key = 'run_owner:' || r.id "
+                                 "WHERE r.status='running'").fetchall()
+        dead = []
+        for run_id, owner in rows:
+            try:
+                who = json.loads(owner)
+                if who["host"] == socket.gethostname() and not process_alive(int(who["pid"])):
+                    dead.append(run_id)
+            except (ValueError, KeyError, TypeError):
+                continue
+        if dead:
+            with self.transaction() as c:
+                for run_id in dead:  # checked again inside the transaction: the run may just have finished
+                    c.execute("UPDATE runs SET status='interrupted', finished_at=? WHERE id=? AND status='running'",
+                              (now(), run_id))
+                    c.execute("DELETE FROM meta WHERE key=?", (f"run_owner:{run_id}",))
+        return dead
 
     def last_run(self, kind: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM runs WHERE kind=? AND status='done' ORDER BY id DESC LIMIT 1",

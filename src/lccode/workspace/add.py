@@ -1,4 +1,10 @@
-"""`lccode add`: ingest and segment files into a workspace, all-or-nothing per call."""
+"""`lccode add`: ingest and segment files into a workspace.
+
+What a call guarantees: every file is read and segmented before the first one is stored, so a file that cannot
+be read (or yields no segment) stops the call with nothing stored. Each transcript is then stored in its own
+transaction: a call killed while storing keeps the transcripts stored before the kill, each complete, and none
+of the rest; adding the same files again stores the rest (unchanged files are skipped).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ def add_paths(ws: Workspace, paths: list[Path], overrides: dict | None = None, p
     text column of .csv/.jsonl/.xlsx files. `on_scan(n_files, skipped)` hears, before reading starts, how many files
     will be read and which files in the folders were left out and why.
 
-    A bad file stops the call before anything is written, so the workspace never holds half an import.
+    A bad file stops the call before anything is written; a transcript is never stored in part.
     """
     from dataclasses import replace
 
@@ -44,6 +50,12 @@ def add_paths(ws: Workspace, paths: list[Path], overrides: dict | None = None, p
     todo = [tr for tr in transcripts if not ws.is_current(tr)]
     segmenter = ws.segmenter()
     segmented = dict(zip((t.meta.id for t in todo), segmenter.segment_many(todo))) if todo else {}
+    for tr in todo:
+        if not segmented[tr.meta.id]:
+            from lccode.errors import InputError
+            from lccode.ingest import NO_TEXT, NO_TEXT_EXPECTED, NO_TEXT_FIX
+
+            raise InputError(NO_TEXT, file=tr.source_path, expected=NO_TEXT_EXPECTED, fix=NO_TEXT_FIX)
     results = []
     for tr in transcripts:
         segs = segmented.get(tr.meta.id, [])
