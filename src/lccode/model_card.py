@@ -35,7 +35,7 @@ def write_card(folder: Path, meta: dict) -> None:
         f"| trained | {meta.get('trained_at')} on {meta.get('device')} in {meta.get('train_seconds', 0):.0f} s |", "",
         "## How it was trained", "",
         f"`lccode train` with seed {cfg.get('seed')}: {cfg.get('epochs')} epochs (best dev epoch kept), top "
-        f"{cfg.get('trainable_layers') or 'default'} encoder layers fine-tuned, context head "
+        f"{cfg.get('trainable_layers') or (4 if str(meta.get('device', '')).startswith('cpu') else 'all')} encoder layers fine-tuned, context head "
         f"{'on' if meta.get('context') else 'off'} (each segment read with its neighbours in the turn, the previous "
         "turn and the speaker's role), temperature calibration and per-code thresholds on the dev split.", "",
         "## Figures", "",
