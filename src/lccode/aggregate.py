@@ -223,7 +223,7 @@ def load_corpus(ws, model_id: str | None = None) -> CodedCorpus:
     prov = Provenance(
         __version__, now(), str(ws.root), cb.id, cb.version, cb.ref, cb.hash, model_id,
         run["model_hash"] if run else None, params.get("model_name"), params.get("base_model"),
-        run["id"] if run else None, run["finished_at"] if run else None, params.get("dev_metrics") or {},
+        run["id"] if run else None, run["finished_at"] if run else None, dict(params.get("dev_metrics") or {}, test=params.get("test_metrics") or {}),
         params.get("thresholds") or {}, len(transcripts), len(rows), len(segs), sum(s.reviewed for s in segs))
     return CodedCorpus(cb, tuple(segs), tuple(unprocessed), transcripts, prov)
 

@@ -121,6 +121,14 @@ class Coder:
 _PENDING = "s.key NOT IN (SELECT segment_key FROM predictions WHERE model_id=?)"
 
 
+def _slim(metrics: dict | None) -> dict:
+    """Figures a run records about its model: summaries and the unreliable codes, no per-code tables."""
+    def strip(d):
+        return {k: strip(v) if isinstance(v, dict) else v for k, v in d.items() if k != "per_code"}
+
+    return strip(metrics or {})
+
+
 def positions_of(segments, kinds: dict[str, str]) -> list:
     from lccode.context import Position
 
@@ -173,7 +181,7 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     run = ws.start_run("code", model_id, m["weights_sha256"], cb.ref, {
         "device": coder.placement.describe(), "model_dir": str(Path(model_dir).resolve()), "model_name": m["name"],
         "thresholds": m["thresholds"], "base_model": m.get("base_model"), "model_lccode_version": m.get("lccode_version"),
-        "dev_metrics": {k: v for k, v in (m.get("dev_metrics") or {}).items() if k != "per_code"},
+        "dev_metrics": _slim(m.get("dev_metrics")), "test_metrics": _slim(m.get("test_metrics")),
         "trained_at": m.get("trained_at"), "decisions_used": m.get("decisions_used", 0)})
     t0 = time.perf_counter()
     done = 0

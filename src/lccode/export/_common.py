@@ -103,7 +103,21 @@ def dev_metric_items(prov, lang: str = "en") -> list[tuple[str, str]]:
     for sub_lang, sub in sorted((m.get("per_language") or {}).items()):
         if isinstance(sub, dict) and "macro_f1" in sub:
             out.append((f"{t('m_macro_f1', lang)} ({sub_lang})", f"{sub['macro_f1']:.3f}"))
+    parts = (("m_excerpts", m.get("excerpts")), ("m_dev_turns", m.get("transcript_turns")),
+             ("m_test_turns", (m.get("test") or {}).get("turns")))
+    for key, sub in parts:
+        if isinstance(sub, dict) and "micro_f1" in sub:
+            out.append((t(key, lang), f"micro-F1 {sub['micro_f1']:.3f}, macro-F1 {sub['macro_f1']:.3f}"))
+    unreliable = unreliable_codes(prov)
+    if unreliable:
+        out.append((t("m_unreliable", lang), ", ".join(unreliable)))
     return out
+
+
+def unreliable_codes(prov) -> list[str]:
+    """Codes whose measured agreement is too low to count on (kappa < 0.6 on held-out transcript turns, else dev)."""
+    m = prov.dev_metrics or {}
+    return list((m.get("test") or {}).get("unreliable") or m.get("unreliable") or [])
 
 
 # One naming scheme for every export, whether `lccode export ...` or `lccode sample` writes it: the kind, and the

@@ -99,6 +99,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "m_micro_recall": ("recall (micro)", "recall (micro)"),
     "m_mean_kappa": ("mean Cohen's kappa", "gemiddelde kappa van Cohen"),
     "m_krippendorff_alpha": ("Krippendorff's alpha", "alfa van Krippendorff"),
+    "m_excerpts": ("on dev excerpts", "op dev-fragmenten"),
+    "m_dev_turns": ("on dev transcripts, per speaker turn", "op dev-transcripten, per spreekbeurt"),
+    "m_test_turns": ("on held-out transcripts, per speaker turn", "op achtergehouden transcripten, per spreekbeurt"),
+    "m_unreliable": ("codes not yet reliable (kappa < 0.6)", "codes nog niet betrouwbaar (kappa < 0,6)"),
+    "r_unreliable": ("Not yet reliable: the model's agreement with human coders on held-out transcripts is too low "
+                     "(kappa < 0.6) to report these counts without review: {codes}.",
+                     "Nog niet betrouwbaar: de overeenstemming van het model met menselijke codeurs op achtergehouden "
+                     "transcripten is te laag (kappa < 0,6) om deze aantallen zonder controle te rapporteren: {codes}."),
     "r_prov_what": ("What produced this report", "Waarmee dit rapport is gemaakt"),
     "r_prov_figures": ("Coverage", "Dekking"),
     "p_no_model": ("no model run (codes from people only)", "geen modelrun (alleen codes van mensen)"),

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from lccode.aggregate import CodedCorpus, Summary, format_time
-from lccode.export._common import output_path, provenance_rows, write_bytes_atomic
+from lccode.export._common import output_path, provenance_rows, unreliable_codes, write_bytes_atomic
 from lccode.export.i18n import TEXT, check_lang, t, value
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -133,6 +133,9 @@ def build_context(corpus: CodedCorpus, summary: Summary, lang: str = "en", codes
         "cooc_segment": _cooc(summary.cooccurrence_segments, cb, lang),
         "cooc_turn": _cooc(summary.cooccurrence_turns, cb, lang), "communities": comms, "codebook": book,
         "provenance": _provenance(prov, lang),
+        "unreliable": (t("r_unreliable", lang).format(codes=", ".join(f"{c} ({cb.code(c).label(lang)})"
+                                                                     for c in unreliable_codes(prov) if c in cb.code_ids))
+                       if unreliable_codes(prov) else None),
         "unprocessed": (t("r_unprocessed_one" if len(corpus.unprocessed) == 1 else "r_unprocessed", lang)
                         .format(n=len(corpus.unprocessed)) if corpus.unprocessed else None),
     }
