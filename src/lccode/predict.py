@@ -87,13 +87,14 @@ class Coder:
     placement: object
 
     @classmethod
-    def load(cls, folder: str | Path, codebook=None, device: str = "auto", precision: str = "auto") -> "Coder":
+    def load(cls, folder: str | Path, codebook=None, device: str = "auto", precision: str = "auto",
+             light: bool = True) -> "Coder":
         from lccode.device import resolve_device, set_threads
         from lccode.modeling import load_model
 
         set_threads()
         placement = resolve_device(device, precision)
-        model, tokenizer, meta = load_model(folder, codebook)
+        model, tokenizer, meta = load_model(folder, codebook, light)
         model.to(placement.device)
         return cls(model, tokenizer, meta, placement)
 
