@@ -63,13 +63,48 @@ def mmap_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
     return out
 
 
+# Parameters are made empty on the meta device and given the mapped tensors afterwards. torch.nn's layers
+# would first initialise random weights (on meta that alone imports torch._dynamo: 1.5 s); these do the same
+# forward through the same functional ops (so autocast treats them alike) and start empty.
+def _empty(*shape: int) -> nn.Parameter:
+    return nn.Parameter(torch.empty(shape, device="meta"), requires_grad=False)
+
+
+class _Linear(nn.Module):
+    def __init__(self, n_in: int, n_out: int):
+        super().__init__()
+        self.weight, self.bias = _empty(n_out, n_in), _empty(n_out)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+
+class _LayerNorm(nn.Module):
+    def __init__(self, n: int, eps: float):
+        super().__init__()
+        self.weight, self.bias, self.eps, self.shape = _empty(n), _empty(n), eps, (n,)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.shape, self.weight, self.bias, self.eps)
+
+
+class _Embedding(nn.Module):
+    def __init__(self, n: int, dim: int):
+        super().__init__()
+        self.weight = _empty(n, dim)
+
+    def forward(self, ids):
+        return F.embedding(ids, self.weight)
+
+
 class _Embeddings(nn.Module):
     def __init__(self, c: SimpleNamespace):
         super().__init__()
-        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
-        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
-        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        # padding_idx only matters for gradients; the forward is a plain lookup.
+        self.word_embeddings = _Embedding(c.vocab_size, c.hidden_size)
+        self.position_embeddings = _Embedding(c.max_position_embeddings, c.hidden_size)
+        self.token_type_embeddings = _Embedding(c.type_vocab_size, c.hidden_size)
+        self.LayerNorm = _LayerNorm(c.hidden_size, c.layer_norm_eps)
 
     def forward(self, input_ids):
         b, t = input_ids.shape
@@ -84,9 +119,9 @@ class _SelfAttention(nn.Module):
     def __init__(self, c: SimpleNamespace):
         super().__init__()
         self.head_size = c.hidden_size // c.num_attention_heads
-        self.query = nn.Linear(c.hidden_size, c.hidden_size)
-        self.key = nn.Linear(c.hidden_size, c.hidden_size)
-        self.value = nn.Linear(c.hidden_size, c.hidden_size)
+        self.query = _Linear(c.hidden_size, c.hidden_size)
+        self.key = _Linear(c.hidden_size, c.hidden_size)
+        self.value = _Linear(c.hidden_size, c.hidden_size)
 
     def forward(self, x, mask):
         shape = (*x.shape[:-1], -1, self.head_size)
@@ -101,8 +136,8 @@ class _Residual(nn.Module):
 
     def __init__(self, n_in: int, c: SimpleNamespace):
         super().__init__()
-        self.dense = nn.Linear(n_in, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dense = _Linear(n_in, c.hidden_size)
+        self.LayerNorm = _LayerNorm(c.hidden_size, c.layer_norm_eps)
 
     def forward(self, x, residual):
         return self.LayerNorm(self.dense(x) + residual)
@@ -121,7 +156,7 @@ class _Attention(nn.Module):
 class _Intermediate(nn.Module):
     def __init__(self, c: SimpleNamespace):
         super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.intermediate_size)
+        self.dense = _Linear(c.hidden_size, c.intermediate_size)
 
     def forward(self, x):
         return F.gelu(self.dense(x))
@@ -169,8 +204,7 @@ def load_encoder(folder: Path, overrides: dict[str, torch.Tensor] | None = None)
     """The encoder of a Hugging Face BERT folder, weights memory-mapped; `overrides` (fine-tuned parameters)
     replace the base's tensors by reference, so the base pages they shadow are never read."""
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    with torch.device("meta"):
-        encoder = BertEncoder(config)
+    encoder = BertEncoder(config)
     tensors = mmap_safetensors(folder / "model.safetensors")
     wanted = dict(encoder.named_parameters())
     state = {}
@@ -181,7 +215,7 @@ def load_encoder(folder: Path, overrides: dict[str, torch.Tensor] | None = None)
         if t is None:
             raise ModelError(f"the encoder weights lack {name}", file=folder / "model.safetensors",
                              fix="re-provision the base model with 'lccode provision --force'")
-        state[name] = t if t.dtype == torch.float32 else t.float()
+        state[name] = nn.Parameter(t if t.dtype == torch.float32 else t.float(), requires_grad=False)
     encoder.load_state_dict(state, strict=True, assign=True)
     return encoder.eval()
 
