@@ -12,6 +12,22 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+def plan_batches(sorted_lengths: np.ndarray, batch_size: int) -> list[tuple[int, int]]:
+    """Cut token counts sorted ascending into [start, end) batches of at most `batch_size` texts and
+    `batch_size * 32` tokens, padding included (the last, longest text sets a batch's width)."""
+    budget = batch_size * 32
+    n = len(sorted_lengths)
+    out = []
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and end - start < batch_size and (end + 1 - start) * sorted_lengths[end] <= budget:
+            end += 1
+        out.append((start, end))
+        start = end
+    return out
+
+
 def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
                  prefix: str = "query: ", progress=None, stats: dict | None = None):
     """Pooled encoder output per text (a tensor on the model's device), in input order.
@@ -39,17 +55,12 @@ def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int 
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     order = np.argsort(lengths, kind="stable")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    budget = batch_size * 32
     cuda = dev.type == "cuda"
     real = padded = 0
     pieces = []
     model.eval()
     with torch.inference_mode(), autocast(placement):
-        start = 0
-        while start < n:
-            end = start + 1
-            while end < n and end - start < batch_size and (end + 1 - start) * lengths[order[end]] <= budget:
-                end += 1
+        for start, end in plan_batches(lengths[order], batch_size):
             idx = order[start:end]
             lens = lengths[idx]
             width = int(lens[-1])
@@ -65,7 +76,6 @@ def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int 
             padded += len(idx) * width
             if progress:
                 progress(len(idx))
-            start = end
         out = torch.empty((n, pieces[0].shape[1]), device=dev)
         out[torch.from_numpy(order).to(dev)] = torch.cat(pieces)
     if stats is not None:
