@@ -332,6 +332,10 @@ def _cpu():
     return resolve_device("cpu", "fp32")
 
 
+def _say(what: str) -> None:
+    print(f"[bench_model {time.strftime('%H:%M:%S')}] {what}", file=sys.stderr, flush=True)
+
+
 def main(argv=None):
     from lccode.device import set_threads
     from lccode.training_run import default_model_dir
@@ -350,14 +354,19 @@ def main(argv=None):
     model = (args.model or default_model_dir()).resolve()
     texts = sample_texts(args.n)
     report = {"machine": machine(), "model": str(model)}
+    _say("coding, anchors and the hardware limit")
     report["coding"] = bench_coding(model, args.device, texts)
     if args.int8:
+        _say("int8")
         report["int8"] = bench_int8(model, texts)
     if not args.skip_cli:
+        _say("fixed cost in fresh processes")
         report["fixed_cost"] = bench_fixed_cost(model, args.device)
+        _say("lccode code on the sample workspace, old and new")
         with tempfile.TemporaryDirectory(prefix="lccode-bench-") as tmp:
             report["lccode_code_sample_workspace"] = bench_lccode_code(model, args.device, args.old_rev or None, Path(tmp))
     if not args.skip_training:
+        _say("training steps")
         report["training_step_cpu"] = bench_training_step(texts)
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(report, indent=2)
