@@ -1,7 +1,7 @@
 """The GPU check (issue 13), after scripts/gpu_check.sh has installed and provisioned: train, code, compare.
 
     .venv/bin/python scripts/gpu_check.py [--device cuda] [--segments 100000] [--epochs 7] [--train-limit N]
-        [--model models/lc-default] [--work /tmp/lccode-gpu-check] [-o gpu-check.json]
+        [--agreement-limit N] [--model models/lc-default] [--work /tmp/lccode-gpu-check] [-o gpu-check.json]
 
 1. Trains the default recipe on the bundled data on `--device` (on a GPU: every layer and the word embeddings,
    bf16 autocast where the GPU has it; on a CPU: the CPU recipe), with the library call `lccode train` makes;
@@ -13,7 +13,8 @@
    on `--device` vs on the CPU over the sample corpus's segments: the share of identical segment x code decisions,
    each device at the precision `lccode code` picks there.
 
-Small sizes run the same path on a CPU (`--device cpu --segments 2000 --epochs 1 --train-limit 300`).
+Small sizes run the same path on a CPU
+(`--device cpu --segments 2000 --epochs 1 --train-limit 300 --agreement-limit 300`).
 Writes one JSON object (also printed).
 """
 
@@ -113,7 +114,7 @@ def code_many(model: Path, device: str, n: int, work: Path) -> dict:
             "device": stats["device"], "peak_gpu_memory_gb": _gpu_peak_gb(dev), "model": str(model)}
 
 
-def agreement(model: Path, device: str) -> dict:
+def agreement(model: Path, device: str, limit: int | None = None) -> dict:
     """The same model on `device` and on the CPU, each at the precision lccode picks there, on whole transcripts."""
     import numpy as np
 
@@ -122,7 +123,7 @@ def agreement(model: Path, device: str) -> dict:
     from lccode.segment import Segmenter
 
     trs = [read_transcript(p, m) for p, m in discover([REPO / "corpus_sample"])]
-    segs = [s for ss in Segmenter().segment_many(trs) for s in ss]
+    segs = [s for ss in Segmenter().segment_many(trs) for s in ss][:limit or None]
     kinds = {tr.meta.id: tr.meta.kind for tr in trs}
     texts, pos = [s.text for s in segs], positions_of(segs, kinds)
     here = Coder.load(model, None, device)
@@ -147,6 +148,8 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=int(env("GPU_CHECK_EPOCHS", "7")))
     ap.add_argument("--train-limit", type=int, default=int(env("GPU_CHECK_TRAIN_LIMIT", "0")) or None,
                     help="train on the first N bundled examples only (a quick run of the same path)")
+    ap.add_argument("--agreement-limit", type=int, default=int(env("GPU_CHECK_AGREEMENT_LIMIT", "0")) or None,
+                    help="compare devices on the first N sample segments only (default: all)")
     ap.add_argument("--model", type=Path, default=None, help="the shipped model (default: models/lc-default)")
     ap.add_argument("--work", type=Path, default=Path(env("GPU_CHECK_WORK", "/tmp/lccode-gpu-check")))
     ap.add_argument("--skip-training", action="store_true")
@@ -169,7 +172,7 @@ def main(argv=None):
         raise SystemExit(f"no model to code with: nothing shipped at {shipped} and training was skipped")
     report["shipped_model_found"] = coding_model == shipped
     report["coding"] = code_many(coding_model, args.device, args.segments, args.work)
-    report["agreement_with_cpu"] = agreement(coding_model, args.device)
+    report["agreement_with_cpu"] = agreement(coding_model, args.device, args.agreement_limit)
     report["total_s"] = round(time.perf_counter() - t0, 1)
     report["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
     text = json.dumps(report, indent=2)

@@ -4,7 +4,7 @@
 # on the GPU with the CPU, and write gpu-check.json (scripts/gpu_check.py says what each figure is).
 #
 #   bash scripts/gpu_check.sh                                    # CUDA machine: about 10 minutes on an H100/H200
-#   bash scripts/gpu_check.sh --device cpu --segments 2000 --epochs 1 --train-limit 300   # same path, on a CPU
+#   bash scripts/gpu_check.sh --device cpu --segments 2000 --epochs 1 --train-limit 300 --agreement-limit 300   # same path, on a CPU
 #
 # Options (or GPU_CHECK_DEVICE / _SEGMENTS / _EPOCHS / _TRAIN_LIMIT / _OUT / _WORK) go to scripts/gpu_check.py.
 # GPU_CHECK_SKIP_INSTALL=1 uses .venv as it is (a machine without network access).
