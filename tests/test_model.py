@@ -276,3 +276,103 @@ def test_gpu_coding_matches_cpu(tiny_model, codebook):
     cpu = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32").probabilities(texts)
     gpu = Coder.load(tiny_model[0], codebook, "cuda", precision="fp32").probabilities(texts)
     assert np.allclose(cpu, gpu, atol=1e-3)
+
+
+# -- the light load for coding (lccode.fastload) ------------------------------------------------------------
+def test_light_load_gives_the_transformers_probabilities_bit_for_bit(tiny_model, codebook, sample_segments):
+    """Real sample segments, a text past max_length and a batch without padding: same ids, same probabilities."""
+    from lccode.predict import Coder
+
+    texts = [s.text for tr in sample_segments for s in tr][:150]
+    texts += ["Een heel lange zin over de learning community, " * 40, "Kort.", "Kort."]
+    for precision in ("fp32", "auto"):
+        hf = Coder.load(tiny_model[0], codebook, "cpu", precision, light=False)
+        light = Coder.load(tiny_model[0], codebook, "cpu", precision, light=True)
+        assert type(light.model.encoder).__module__ == "lccode.fastload"
+        assert type(hf.model.encoder).__module__.startswith("transformers")
+        prefixed = ["query: " + t for t in texts]
+        assert (light.tokenizer(prefixed, truncation=True, max_length=128)["input_ids"]
+                == hf.tokenizer(prefixed, truncation=True, max_length=128)["input_ids"])
+        assert light.tokenizer.pad_token_id == hf.tokenizer.pad_token_id
+        assert np.array_equal(light.probabilities(texts), hf.probabilities(texts))
+        assert np.array_equal(light.probabilities(["Kort.", "Kort."]), hf.probabilities(["Kort.", "Kort."]))
+
+
+def test_coding_needs_no_transformers_import(tiny_model, codebook):
+    import subprocess
+    import sys
+
+    code = ("import sys; from lccode.predict import Coder; from lccode.codebook import load_codebook;"
+            f"c = Coder.load(r'{tiny_model[0]}', load_codebook(), 'cpu');"
+            "p = c.probabilities(['We leerden veel van elkaar.']);"
+            "print(p.shape[1], 'transformers' in sys.modules, 'torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(len(codebook.code_ids)), "False", "False"]
+
+
+def test_mapped_safetensors_equal_the_stored_tensors(tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from lccode.fastload import mmap_safetensors
+
+    tensors = {"a": torch.randn(3, 5), "b": torch.arange(7, dtype=torch.int64), "c": torch.randn(4).half(),
+               "empty": torch.zeros(0, 2)}
+    save_file(tensors, str(tmp_path / "t.safetensors"))
+    mapped = mmap_safetensors(tmp_path / "t.safetensors")
+    for k, v in load_file(str(tmp_path / "t.safetensors")).items():
+        assert mapped[k].dtype == v.dtype and torch.equal(mapped[k], v)
+    mapped["a"].add_(1)  # copy-on-write: the file keeps its bytes
+    assert torch.equal(load_file(str(tmp_path / "t.safetensors"))["a"], tensors["a"])
+
+
+def test_coding_stores_every_chunk_from_its_storage_thread(tiny_model, sample_workspace, tmp_path):
+    """Small chunks (several stored while the next is coded) store every segment with the same decisions as one
+    chunk (probabilities agree to rounding: other chunks make other batches, and kernels round by shape)."""
+    import shutil
+
+    from lccode.predict import code_workspace
+    from lccode.workspace import Workspace
+
+    copies = []
+    for name, chunk in (("one", 100_000), ("many", 200)):
+        shutil.copytree(sample_workspace.root, tmp_path / name)
+        ws = Workspace.open(tmp_path / name)
+        stats = code_workspace(ws, tiny_model[0], "cpu", chunk=chunk)
+        assert stats["segments"] == ws.status()["segments"] and stats["chunk"] == chunk
+        assert stats["batch_size"] == 64 and 0 <= stats["padding_waste"] < 0.5
+        copies.append({r[0]: (r[1], r[2]) for r in ws.conn.execute("SELECT segment_key, probs, codes FROM predictions")})
+        ws.close()
+    assert copies[0].keys() == copies[1].keys()
+    one, many = ([json.loads(c[k][0])[code] for k in sorted(c) for code in json.loads(c[k][0])] for c in copies)
+    assert np.allclose(one, many, atol=1e-3)
+    same = np.mean([copies[0][k][1] == copies[1][k][1] for k in copies[0]])
+    assert same >= 0.995
+
+
+def test_interrupted_coding_keeps_the_chunks_already_coded(tiny_model, sample_workspace, tmp_path):
+    import shutil
+
+    from lccode.predict import code_workspace
+    from lccode.workspace import Workspace
+
+    shutil.copytree(sample_workspace.root, tmp_path / "ws")
+    ws = Workspace.open(tmp_path / "ws")
+    per_doc = dict(ws.conn.execute("SELECT transcript_id, COUNT(*) FROM segments GROUP BY transcript_id").fetchall())
+    first = per_doc[min(per_doc)]  # chunk=200 codes one sample transcript (200-400 segments) at a time, by id
+    seen = []
+
+    def stop_in_the_second_chunk(n):  # progress comes per batch; a chunk is stored when all of it is coded
+        seen.append(n)
+        if sum(seen) > first:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        code_workspace(ws, tiny_model[0], "cpu", progress=stop_in_the_second_chunk, chunk=200)
+    stored = ws.conn.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
+    coded = dict(ws.conn.execute("SELECT s.transcript_id, COUNT(*) FROM predictions p JOIN segments s "
+                                 "ON s.key = p.segment_key GROUP BY s.transcript_id").fetchall())
+    assert stored == first and coded == {min(per_doc): first}  # the first chunk, whole
+    assert ws.conn.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0] == "interrupted"
+    rest = code_workspace(ws, tiny_model[0], "cpu")
+    assert rest["segments"] == ws.status()["segments"] - stored

@@ -220,15 +220,18 @@ def read_meta(folder: str | Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_model(folder: str | Path, codebook=None) -> tuple[LcClassifier, object, dict]:
-    """Load a trained model; refuse it when it was trained for another codebook."""
+def load_model(folder: str | Path, codebook=None, light: bool = True) -> tuple[LcClassifier, object, dict]:
+    """Load a trained model for coding; refuse it when it was trained for another codebook.
+
+    `light` loads a BERT encoder through lccode.fastload (memory-mapped, without importing transformers; the
+    same probabilities); False, or another architecture, loads it through transformers."""
     from safetensors.torch import load_file
 
     folder = Path(folder)
     meta = read_meta(folder)
     if codebook is not None:
         check_codebook(meta, codebook, folder)
-    encoder, tokenizer = _load_weights(folder, meta)
+    encoder, tokenizer = _load_weights(folder, meta, light)
     model = LcClassifier(encoder, len(meta["labels"]), context=bool(meta.get("context")))
     head = load_file(str(folder / HEAD_FILE))
     model.head.weight.data.copy_(head["weight"])
@@ -240,10 +243,14 @@ def load_model(folder: str | Path, codebook=None) -> tuple[LcClassifier, object,
     return model, tokenizer, meta
 
 
-def _load_weights(folder: Path, meta: dict):
+def _load_weights(folder: Path, meta: dict, light: bool = False):
     """The encoder of a saved model; a delta model is applied over its base after both checksums match."""
+    from lccode import fastload
+
     enc = meta.get("encoder") or {"format": "full"}
     if enc.get("format") != "delta":
+        if light and fastload.can_load(folder):
+            return fastload.load_encoder(folder), fastload.Tokenizer(folder)
         return load_encoder(folder)
     from safetensors.torch import load_file
 
@@ -260,13 +267,17 @@ def _load_weights(folder: Path, meta: dict):
         raise ModelError("the model's weight files do not match the checksum in lccode.json (changed or damaged)",
                          file=folder, expected=f"sha256 {str(meta.get('weights_sha256'))[:12]}...",
                          fix="restore the model folder from its source (git checkout models/), or retrain it")
-    encoder, tokenizer = load_encoder(base)
     delta = {k: v.float() for k, v in load_file(str(folder / DELTA_FILE)).items()}
+    if light and fastload.can_load(base):
+        # The fine-tuned tensors take the place of the base's: no copy into the mapped pages.
+        encoder, tokenizer = fastload.load_encoder(base, overrides=delta), fastload.Tokenizer(base)
+    else:
+        encoder, tokenizer = load_encoder(base)
+        encoder.load_state_dict(delta, strict=False)
     missing = set(delta) - set(dict(encoder.named_parameters()))
     if missing:
         raise ModelError(f"the model's delta names parameters the base model lacks ({sorted(missing)[0]}, ...)",
                          file=folder, fix="retrain the model with 'lccode train'")
-    encoder.load_state_dict(delta, strict=False)
     return encoder, tokenizer
 
 

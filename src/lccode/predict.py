@@ -12,47 +12,72 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+def plan_batches(sorted_lengths: np.ndarray, batch_size: int) -> list[tuple[int, int]]:
+    """Cut token counts sorted ascending into [start, end) batches of at most `batch_size` texts and
+    `batch_size * 32` tokens, padding included (the last, longest text sets a batch's width)."""
+    budget = batch_size * 32
+    n = len(sorted_lengths)
+    out = []
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and end - start < batch_size and (end + 1 - start) * sorted_lengths[end] <= budget:
+            end += 1
+        out.append((start, end))
+        start = end
+    return out
+
+
 def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
                  prefix: str = "query: ", progress=None, stats: dict | None = None):
     """Pooled encoder output per text (a tensor on the model's device), in input order.
 
     All texts are tokenised first and sorted by token count, then cut into batches of at most `batch_size`
     texts and `batch_size * 32` tokens (padding included), so each batch pads little. `stats` receives the
-    real and padded token counts (padding waste = 1 - real / padded)."""
+    real and padded token counts (padding waste = 1 - real / padded).
+
+    Batches are assembled with array operations from one flat token array (no per-text Python work), copied
+    to a GPU from pinned memory without waiting, and scattered back to input order once: nothing here waits for
+    the device, so the caller's one transfer of the results is the only synchronisation."""
+    import itertools
+
     import torch
 
     from lccode.device import autocast
 
-    out = torch.zeros((len(texts), model.head.in_features), device=placement.device)
-    if not texts:
-        return out
+    n = len(texts)
+    dev = placement.device
+    if not n:
+        return torch.zeros((0, model.head.in_features), device=dev)
     ids = tokenizer([prefix + t for t in texts], truncation=True, max_length=max_length)["input_ids"]
-    lengths = np.array([len(x) for x in ids])
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
+    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     order = np.argsort(lengths, kind="stable")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    budget = batch_size * 32
+    cuda = dev.type == "cuda"
     real = padded = 0
+    pieces = []
     model.eval()
     with torch.inference_mode(), autocast(placement):
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and end - start < batch_size and (end + 1 - start) * lengths[order[end]] <= budget:
-                end += 1
+        for start, end in plan_batches(lengths[order], batch_size):
             idx = order[start:end]
-            width = int(lengths[idx[-1]])
-            input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for r, i in enumerate(idx):
-                input_ids[r, :lengths[i]] = torch.as_tensor(ids[i])
-                mask[r, :lengths[i]] = 1
-            pooled = model.pooled(input_ids.to(placement.device), mask.to(placement.device))
-            out[torch.as_tensor(idx, device=placement.device)] = pooled.float()
-            real += int(lengths[idx].sum())
+            lens = lengths[idx]
+            width = int(lens[-1])
+            cols = np.arange(width)
+            valid = cols[None, :] < lens[:, None]
+            # Positions past a text's end read its last token and are then replaced by padding.
+            input_ids = np.where(valid, flat[starts[idx][:, None] + np.minimum(cols[None, :], lens[:, None] - 1)], pad_id)
+            x, m = torch.from_numpy(input_ids), torch.from_numpy(valid.astype(np.int64))
+            if cuda:
+                x, m = x.pin_memory().to(dev, non_blocking=True), m.pin_memory().to(dev, non_blocking=True)
+            pieces.append(model.pooled(x, m).float())
+            real += int(lens.sum())
             padded += len(idx) * width
             if progress:
                 progress(len(idx))
-            start = end
+        out = torch.empty((n, pieces[0].shape[1]), device=dev)
+        out[torch.from_numpy(order).to(dev)] = torch.cat(pieces)
     if stats is not None:
         stats["tokens"] = stats.get("tokens", 0) + real
         stats["padded_tokens"] = stats.get("padded_tokens", 0) + padded
@@ -87,13 +112,14 @@ class Coder:
     placement: object
 
     @classmethod
-    def load(cls, folder: str | Path, codebook=None, device: str = "auto", precision: str = "auto") -> "Coder":
+    def load(cls, folder: str | Path, codebook=None, device: str = "auto", precision: str = "auto",
+             light: bool = True) -> "Coder":
         from lccode.device import resolve_device, set_threads
         from lccode.modeling import load_model
 
         set_threads()
         placement = resolve_device(device, precision)
-        model, tokenizer, meta = load_model(folder, codebook)
+        model, tokenizer, meta = load_model(folder, codebook, light)
         model.to(placement.device)
         return cls(model, tokenizer, meta, placement)
 
@@ -163,16 +189,92 @@ def pending_count(ws, model_dir: str | Path, redo: bool = False) -> int:
     return ws.conn.execute(f"SELECT COUNT(*) FROM segments s WHERE {_PENDING}", (read_meta(model_dir)["model_id"],)).fetchone()[0]
 
 
-def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: int = 64, redo: bool = False,
-                   progress=None) -> dict:
-    """Code every segment this model has not coded yet; store probabilities and decisions, one run record."""
-    import json
+# Per device: segments per batch (the token budget is 32 tokens a segment) and segments per stored chunk. A GPU
+# needs large batches to be busy; a chunk is sorted by token count as a whole, and stored as one transaction.
+# On the sample workspace, sorting 2,048 segments at a time instead of 512 cuts padding from 12% to 4% of tokens.
+SIZES = {"cpu": (64, 2048), "cuda": (512, 8192)}
 
-    from lccode.workspace import now
+
+class _Storage:
+    """Stores coded chunks on a thread with its own SQLite connection, so that JSON encoding and writes
+    (~50 µs a segment) overlap with the model's next chunk instead of following it. At most two chunks wait;
+    an error in storing surfaces in the coding loop, and `close` waits until every coded chunk is stored."""
+
+    def __init__(self, ws, labels: list[str], model_id: str, run: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from lccode.workspace import DB_NAME
+        from lccode.workspace.db import connect
+
+        self.labels, self.model_id, self.run = labels, model_id, run
+        self.conn = connect(ws.root / DB_NAME)
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lccode-store")
+        self.waiting: list = []
+
+    def put(self, keys: list[str], probs: np.ndarray, decisions: np.ndarray) -> None:
+        while len(self.waiting) >= 2:
+            self.waiting.pop(0).result()
+        self.waiting.append(self.pool.submit(self._store, keys, probs, decisions))
+
+    def _store(self, keys, probs, decisions) -> None:
+        import json
+
+        from lccode.workspace import now
+
+        stamp = now()
+        labels = self.labels
+        rows = [(k, self.model_id, self.run, json.dumps({c: round(float(p), 5) for c, p in zip(labels, pr)}),
+                 json.dumps([c for c, d in zip(labels, dec) if d]), stamp)
+                for k, pr, dec in zip(keys, probs.tolist(), decisions.tolist())]
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany("INSERT OR REPLACE INTO predictions VALUES(?,?,?,?,?,?)", rows)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        try:
+            for f in self.waiting:
+                f.result()
+        finally:
+            self.pool.shutdown(wait=True)
+            self.conn.close()
+
+
+class _Share:
+    """Progress per batch in pending segments: a chunk also codes its transcripts' already-coded segments (as
+    context), so each batch counts for its share of the chunk's pending ones; `finish` makes the chunk add up."""
+
+    def __init__(self, progress, pending: int, rows: int):
+        self.progress, self.pending, self.rows, self.rows_done, self.shown = progress, pending, rows, 0, 0
+
+    def __call__(self, n: int) -> None:
+        self.rows_done += n
+        target = self.pending * self.rows_done // max(self.rows, 1)
+        if target > self.shown and self.progress:
+            self.progress(target - self.shown)
+            self.shown = target
+
+    def finish(self) -> None:
+        if self.pending > self.shown and self.progress:
+            self.progress(self.pending - self.shown)
+        self.shown = self.pending
+
+
+def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: int | None = None, redo: bool = False,
+                   progress=None, chunk: int | None = None) -> dict:
+    """Code every segment this model has not coded yet; store probabilities and decisions, one run record.
+
+    `batch_size` and `chunk` default by device (SIZES)."""
+    import json
 
     cb = ws.codebook()
     coder = Coder.load(model_dir, cb, device)
     model_id = coder.meta["model_id"]
+    batch_size, chunk = batch_size or SIZES.get(coder.placement.device.type, SIZES["cpu"])[0], \
+        chunk or SIZES.get(coder.placement.device.type, SIZES["cpu"])[1]
     if redo:
         segs = ws.segments()
     else:
@@ -182,35 +284,34 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
         "device": coder.placement.describe(), "model_dir": str(Path(model_dir).resolve()), "model_name": m["name"],
         "thresholds": m["thresholds"], "base_model": m.get("base_model"), "model_lccode_version": m.get("lccode_version"),
         "dev_metrics": _slim(m.get("dev_metrics")), "test_metrics": _slim(m.get("test_metrics")),
-        "trained_at": m.get("trained_at"), "decisions_used": m.get("decisions_used", 0)})
+        "trained_at": m.get("trained_at"), "decisions_used": m.get("decisions_used", 0),
+        "batch_size": batch_size, "chunk": chunk})
     t0 = time.perf_counter()
     done = 0
     kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
     tokens: dict = {}
+    store = _Storage(ws, coder.labels, model_id, run)
     try:
-        for part, context in _transcript_chunks(ws, segs):
-            # A segment is read with its neighbours, so whole transcripts are coded; only the pending are stored.
-            pending = {s.key for s in part}
-            probs_all = coder.probabilities([s.text for s in context], batch_size, None, positions_of(context, kinds), tokens)
-            keep = [i for i, s in enumerate(context) if s.key in pending]
-            probs = probs_all[keep]
-            part = [context[i] for i in keep]
-            if progress:
-                progress(len(part))
-            decisions = coder.decide(probs)
-            stamp = now()
-            rows = [(s.key, model_id, run, json.dumps({c: round(float(p), 5) for c, p in zip(coder.labels, pr)}),
-                     json.dumps([c for c, d in zip(coder.labels, dec) if d]), stamp)
-                    for s, pr, dec in zip(part, probs, decisions)]
-            with ws.transaction() as c:
-                c.executemany("INSERT OR REPLACE INTO predictions VALUES(?,?,?,?,?,?)", rows)
-            done += len(part)
+        try:
+            for part, context in _transcript_chunks(ws, segs, chunk):
+                # A segment is read with its neighbours, so whole transcripts are coded; only the pending are stored.
+                pending = {s.key for s in part}
+                keep = [i for i, s in enumerate(context) if s.key in pending]
+                shown = _Share(progress, len(keep), len(context))
+                probs_all = coder.probabilities([s.text for s in context], batch_size, shown if progress else None,
+                                                positions_of(context, kinds), tokens)
+                probs = probs_all[keep]
+                store.put([context[i].key for i in keep], probs, coder.decide(probs))
+                shown.finish()
+                done += len(keep)
+        finally:
+            store.close()  # what was coded is stored, also when interrupted
     except BaseException:
         ws.finish_run(run, "interrupted")
         raise
     seconds = time.perf_counter() - t0
     stats = {"segments": done, "seconds": round(seconds, 2), "segments_per_s": round(done / seconds, 1) if seconds else None,
-             "device": coder.placement.describe(), "model_id": model_id,
+             "device": coder.placement.describe(), "model_id": model_id, "batch_size": batch_size, "chunk": chunk,
              "padding_waste": round(1 - tokens["tokens"] / tokens["padded_tokens"], 4) if tokens.get("padded_tokens") else None,
              "skipped": ws.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0] - done}
     params = json.loads(ws.conn.execute("SELECT params FROM runs WHERE id=?", (run,)).fetchone()[0])

@@ -13,7 +13,7 @@ def register(app: typer.Typer):
         workspace: Path = WorkspaceOpt,
         model: Path = typer.Option(None, "--model", "-m", help="Trained model folder (default: models/lc-default)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N (auto takes a GPU when there is one)."),
-        batch_size: int = typer.Option(64, help="Segments per batch."),
+        batch_size: int = typer.Option(None, help="Segments per batch (default: 64 on the CPU, 512 on a GPU)."),
         redo: bool = typer.Option(False, help="Code again segments this model already coded."),
     ):
         """Code every segment the model has not coded yet, with a probability per code."""
