@@ -40,3 +40,14 @@ def error_capture(errors: np.ndarray, scores: np.ndarray, fractions=(0.05, 0.1, 
         out["by_uncertainty"][f"{int(f * 100)}%"] = found / total if total else float("nan")
         out["random"][f"{int(f * 100)}%"] = float(rand / total) if total else float("nan")
     return out
+
+
+def error_probabilities(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per code: the calibrated probability that the model's decision is wrong (p if it says no, 1 - p if yes)."""
+    probs = np.atleast_2d(np.asarray(probs, dtype=np.float64))
+    return np.where(probs >= thresholds, 1.0 - probs, probs)
+
+
+def review_priority(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Larger = review first: the probability that at least one code decision is wrong."""
+    return 1.0 - np.prod(1.0 - error_probabilities(probs, thresholds), axis=1)
