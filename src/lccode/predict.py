@@ -125,17 +125,20 @@ class Coder:
                               positions, stats)
         return sigmoid(logits / float(self.meta.get("temperature", 1.0)))
 
-    def pooled(self, texts: list[str], batch_size: int = 64, progress=None, stats: dict | None = None) -> np.ndarray:
-        """Pooled encoder output per text (float32 numpy), from the cache where it has them."""
+    def pooled(self, texts: list[str], batch_size: int = 64, progress=None, stats: dict | None = None,
+               cache=None) -> np.ndarray:
+        """Pooled encoder output per text (float32 numpy), from the cache (this coder's, or the one given, which
+        must belong to the same encoder) where it has them."""
 
         def compute(missing: list[str]) -> np.ndarray:
             return batch_pooled(self.model, self.tokenizer, missing, self.placement, batch_size,
                                 self.meta.get("max_length", 128), self.meta.get("input_prefix", "query: "), progress,
                                 stats).cpu().numpy()
 
-        if self.cache is None:
+        cache = cache if cache is not None else self.cache
+        if cache is None:
             return compute(texts)
-        out = self.cache.get(texts, compute)
+        out = cache.get(texts, compute)
         return out if len(texts) else np.zeros((0, self.model.head.in_features), dtype=np.float32)
 
     def from_pooled(self, pooled: np.ndarray, positions=None, head_model=None) -> np.ndarray:
