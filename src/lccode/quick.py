@@ -24,8 +24,8 @@ from lccode.errors import LccodeError
 @dataclass(frozen=True)
 class QuickConfig:
     epochs: int = 6
-    batch_rows: int = 64
-    learning_rate: float = 1e-3      # heads only, warm-started: small steps
+    batch_rows: int = 256
+    learning_rate: float = 2e-3      # heads only, warm-started, large batches
     weight_decay: float = 0.01
     replay: int = 1500               # rows of bundled training data replayed (whole turns, with their context)
     decision_weight: float = 3.0     # an analyst's decision counts this many times a replayed row

@@ -148,5 +148,30 @@ def stats_cmd(workspace: Path = WorkspaceOpt,
         console().print(f"Wrote {json_out}")
 
 
+@review_app.command("retrain")
+def retrain_cmd(workspace: Path = WorkspaceOpt,
+                output: Path = typer.Option(None, "--output", "-o", help="Model folder (default: WS/models/quick-TIME)."),
+                epochs: int = typer.Option(6, help="Passes over the decisions and the replay sample."),
+                replay: int = typer.Option(1500, help="Rows of the bundled training data replayed alongside the decisions."),
+                seed: int = typer.Option(13)):
+    """Quick retrain: update the model's heads from your decisions in seconds, code the workspace again, re-rank."""
+    from lccode.cli._util import console, progress_bar
+    from lccode.quick import QuickConfig
+    from lccode.review.retrain import retrain_workspace
+
+    prog, task = progress_bar("Quick retraining", None)
+    with prog:
+        def show(stage: str, done: int, total: int):
+            prog.update(task, description=f"Quick retraining: {stage}", completed=done, total=total or None)
+
+        out = retrain_workspace(workspace, QuickConfig(epochs=epochs, replay=replay, seed=seed), output, show)
+    parent = out["parent_dev_micro_f1"]
+    console().print(f"Saved {out['model_id']} to {out['path']} from {out['segments_decided']} reviewed segments "
+                    f"in {out['seconds']:.0f} s; coded {out['coded']} segments with it. Dev micro-F1 "
+                    f"{out['dev_micro_f1']:.3f}" + (f" (was {parent:.3f})" if parent is not None else "") + ".\n"
+                    f"The queue now follows the new model: lccode review serve -w {workspace}. The full retrain "
+                    f"(also the encoder's top layers, minutes): lccode train --from-workspace {workspace}")
+
+
 def register(app: typer.Typer):
     app.add_typer(review_app, name="review")
