@@ -152,3 +152,38 @@ def cli(monkeypatch, capsys):
         return code, out, err
 
     return run
+
+
+# -- models: the real offline base and one tiny real fine-tune per session (tests marked slow use them) ----------
+@pytest.fixture(scope="session")
+def base_dir():
+    from lccode.provision import default_base_dir, provision
+
+    return provision(default_base_dir())
+
+
+@pytest.fixture(scope="session")
+def codebook():
+    from lccode.codebook import load_codebook
+
+    return load_codebook()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, base_dir, codebook):
+    """A real fine-tune on a small slice of the bundled data: one epoch, top layer only, short inputs."""
+    from lccode.trainer import train
+    from lccode.training_args import TrainConfig
+
+    from lccode.gold import load_examples
+    from lccode.data import load_jsonl
+
+    gold = REPO / "training_data" / "transcripts"
+    examples = load_jsonl(REPO / "training_data" / "train.jsonl", codebook.code_ids)[:120]
+    examples += load_examples(gold / "train" / "nl-gaserop-int-ruben.json", codebook.code_ids)[:60]
+    dev = load_jsonl(REPO / "training_data" / "dev.jsonl", codebook.code_ids)[:40]
+    dev += load_examples(gold / "dev" / "en-textiel-int-designer.json", codebook.code_ids)[:40]
+    out = tmp_path_factory.mktemp("model") / "tiny"
+    cfg = TrainConfig(name="tiny", epochs=1, batch_size=16, max_length=48, trainable_layers=1, device="cpu")
+    meta = train(cfg, codebook, examples, out, dev_examples=dev)
+    return out, meta, dev

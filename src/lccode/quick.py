@@ -121,19 +121,22 @@ class Bundle:
     files: dict
 
 
-def load_bundle(coder, cache, cfg: QuickConfig, exclude_texts=frozenset(), progress=None) -> Bundle:
-    """Replay sample and dev split of the data the parent model was trained with (the bundled data by default),
-    encoded through `cache` (a lccode.pooled.PooledCache for the parent's encoder: encoded once)."""
+def load_bundle(coder, cache, cfg: QuickConfig, exclude_texts=frozenset(), progress=None,
+                train_files: list[Path] | None = None, dev_files: list[Path] | None = None) -> Bundle:
+    """Replay sample and dev split of the data the parent model was trained with (the bundled data by default,
+    or the files given), encoded through `cache` (a lccode.pooled.PooledCache for the parent's encoder)."""
     from lccode.data import label_matrix
     from lccode.gold import load_examples
     from lccode.training_run import default_training_files
 
     labels = coder.labels
     default_train, default_dev = default_training_files()
-    train_files = [Path(p) for p in coder.meta.get("train_files") or []]
-    dev_files = [Path(p) for p in coder.meta.get("dev_files") or []]
-    train_files = train_files if train_files and all(p.exists() for p in train_files) else default_train
-    dev_files = dev_files if dev_files and all(p.exists() for p in dev_files) else default_dev
+    if not train_files:
+        train_files = [Path(p) for p in coder.meta.get("train_files") or []]
+        train_files = train_files if train_files and all(p.exists() for p in train_files) else default_train
+    if not dev_files:
+        dev_files = [Path(p) for p in coder.meta.get("dev_files") or []]
+        dev_files = dev_files if dev_files and all(p.exists() for p in dev_files) else default_dev
     if not train_files or not dev_files:
         raise LccodeError("quick retraining needs the training and dev data the model was trained with",
                           expected="training_data/ of an lccode checkout, or the files named in the model's lccode.json",

@@ -55,8 +55,10 @@ def decided_rows(ws, segments: list, decisions: list, labels: list[str], weight:
 
 
 def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, output: str | Path | None = None,
-                      progress=None, device: str = "cpu") -> dict:
-    """Quick-retrain from the workspace's decisions, save the model, code the workspace with it; returns a summary."""
+                      progress=None, device: str = "cpu", train_files: list[Path] | None = None,
+                      dev_files: list[Path] | None = None) -> dict:
+    """Quick-retrain from the workspace's decisions, save the model, code the workspace with it; returns a summary.
+    Replay and dev data: the files the parent was trained with (or these), the bundled data by default."""
     from lccode.context import Position
     from lccode.data import label_matrix
     from lccode.pooled import PooledCache, encoder_key, workspace_cache_dir
@@ -94,7 +96,7 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
         decided = blocks(pooled, positions, y, windows(positions, w))
         bundled_cache = PooledCache.open(models_dir() / "cache", encoder_key(parent_dir, coder.meta),
                                          coder.meta.get("input_prefix", "query: "), coder.meta.get("max_length", 128))
-        bundle = load_bundle(coder, bundled_cache, cfg, frozenset(d.text for d in decisions), tick)
+        bundle = load_bundle(coder, bundled_cache, cfg, frozenset(d.text for d in decisions), tick, train_files, dev_files)
         result = retrain(coder, decided, bundle, cfg, tick)
         tick("saving", 0, 1)
         ids = sorted(i for d in decisions for i in d.decision_ids)
