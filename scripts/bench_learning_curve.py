@@ -61,7 +61,9 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--budgets", default="50,100,200,400")
-    ap.add_argument("--workspace-share", type=float, default=0.6)
+    ap.add_argument("--workspace-share", type=float, default=0.6, help="share of the pool's transcripts per seed")
+    ap.add_argument("--pool-share", type=float, default=1.0,
+                    help="use only this share of the training transcripts as the pool (fewer to encode)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -83,6 +85,9 @@ def main() -> None:
     t0 = time.perf_counter()
     td = REPO / "training_data"
     pool = load_examples(td / "transcripts" / "train", labels)
+    pool_docs = sorted({e.doc for e in pool})
+    keep = set(random.Random(7).sample(pool_docs, max(1, round(args.pool_share * len(pool_docs)))))
+    pool = [e for e in pool if e.doc in keep]
     test = load_examples(td / "transcripts" / "test", labels)
     excerpts = load_examples(td / "dev.jsonl", labels)
     pooled = {name: coder.pooled([e.text for e in ex], cache=cache) for name, ex in
@@ -103,7 +108,8 @@ def main() -> None:
     coder.model.load_state_dict(parent_heads, strict=False)
     start = evaluate(None)
     results = {"model": coder.meta["model_id"], "budgets": budgets, "seeds": args.seeds, "prep_seconds": round(prep_s, 1),
-               "pool_segments": len(pool), "start": start, "runs": []}
+               "pool_segments": len(pool), "pool_transcripts": len(docs), "workspace_share": args.workspace_share,
+               "start": start, "runs": []}
     print(f"model {results['model']}: start test turn micro-F1 {start['test']['turn_micro_f1']:.3f}, "
           f"excerpt micro-F1 {start['excerpts']['micro_f1']:.3f} (prep {prep_s:.0f} s)", flush=True)
     for seed in range(args.seeds):
