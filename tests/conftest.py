@@ -157,7 +157,7 @@ def cli(monkeypatch, capsys):
     return run
 
 
-# The real base model and one tiny real fine-tune, shared by the model and CLI tests (slow tests only).
+# -- models: the real offline base and one tiny real fine-tune per session (tests marked slow use them) ----------
 @pytest.fixture(scope="session")
 def base_dir():
     from lccode.provision import default_base_dir, provision
@@ -167,6 +167,8 @@ def base_dir():
 
 @pytest.fixture(scope="session")
 def codebook():
+    from lccode.codebook import load_codebook
+
     return load_codebook()
 
 
@@ -177,6 +179,7 @@ def tiny_model(tmp_path_factory, base_dir, codebook):
     from lccode.training_args import TrainConfig
 
     from lccode.gold import load_examples
+    from lccode.data import load_jsonl
 
     gold = REPO / "training_data" / "transcripts"
     examples = load_jsonl(REPO / "training_data" / "train.jsonl", codebook.code_ids)[:120]

@@ -17,6 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
+# base_dir, codebook and tiny_model are session fixtures in tests/conftest.py (test_quick.py shares the model).
+
+
 def test_provisioned_folder_loads_offline_and_matches_its_checksum(base_dir):
     from lccode.provision import PROVENANCE, file_sha256, is_provisioned
 

@@ -88,7 +88,7 @@ def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray,
     segments' codes). `unreliable` lists codes whose kappa is below RELIABLE_KAPPA at the coarsest level given."""
     from lccode.data import label_matrix
     from lccode.metrics import multilabel_report, turn_level
-    from lccode.uncertainty import error_capture, uncertainty_scores
+    from lccode.uncertainty import error_capture, review_priority
 
     y = label_matrix(examples, labels)
     report = _with_languages(multilabel_report(y, pred, labels), [e.lang for e in examples], y, pred, labels)
@@ -102,7 +102,7 @@ def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray,
                                   if m["support"] and not (m["kappa"] >= RELIABLE_KAPPA))
     report["reliable_kappa"] = RELIABLE_KAPPA
     errors = (pred != y).any(axis=1)
-    report["error_capture"] = error_capture(errors, uncertainty_scores(probs, thresholds))
+    report["error_capture"] = error_capture(errors, -review_priority(probs, thresholds))
     return report
 
 

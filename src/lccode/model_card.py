@@ -38,6 +38,10 @@ def write_card(folder: Path, meta: dict) -> None:
         f"{cfg.get('trainable_layers') or (4 if str(meta.get('device', '')).startswith('cpu') else 'all')} encoder layers fine-tuned, context head "
         f"{'on' if meta.get('context') else 'off'} (each segment read with its neighbours in the turn, the previous "
         "turn and the speaker's role), temperature calibration and per-code thresholds on the dev split.", "",
+        *([f"Then quick-retrained (heads only, encoder unchanged) from `{meta.get('parent_model')}` on "
+           f"{meta['quick'].get('segments_decided', 0)} reviewed segments plus a replay sample of "
+           f"{meta['quick'].get('replay_rows', 0)} training rows; see `quick` in `lccode.json`.", ""]
+          if meta.get("quick") else []),
         "## Figures", "",
         "Dev figures are optimistic (thresholds were tuned on the dev split); the test split was never used in training "
         "or tuning. A turn carries the codes of its segments.", "",

@@ -110,6 +110,15 @@ class Coder:
     tokenizer: object
     meta: dict
     placement: object
+    cache: object | None = None  # a lccode.pooled.PooledCache for this model's encoder, or None
+
+    def with_cache(self, folder: str | Path | None, model_dir: str | Path) -> "Coder":
+        """The same coder, reading and adding pooled embeddings in `folder` (see lccode.pooled)."""
+        from lccode.pooled import PooledCache, encoder_key
+
+        self.cache = PooledCache.open(folder, encoder_key(model_dir, self.meta), self.meta.get("input_prefix", "query: "),
+                                      self.meta.get("max_length", 128))
+        return self
 
     @classmethod
     def load(cls, folder: str | Path, codebook=None, device: str = "auto", precision: str = "auto",
@@ -135,9 +144,41 @@ class Coder:
                       stats: dict | None = None) -> np.ndarray:
         """Calibrated probabilities; `positions` (one lccode.context.Position per text, whole transcripts in order)
         lets a context model read each segment with its neighbours."""
+        if self.cache is not None:
+            return self.from_pooled(self.pooled(texts, batch_size, progress, stats), positions)
         logits = batch_logits(self.model, self.tokenizer, texts, self.placement, batch_size,
                               self.meta.get("max_length", 128), self.meta.get("input_prefix", "query: "), progress,
                               positions, stats)
+        return sigmoid(logits / float(self.meta.get("temperature", 1.0)))
+
+    def pooled(self, texts: list[str], batch_size: int = 64, progress=None, stats: dict | None = None,
+               cache=None) -> np.ndarray:
+        """Pooled encoder output per text (float32 numpy), from the cache (this coder's, or the one given, which
+        must belong to the same encoder) where it has them."""
+
+        def compute(missing: list[str]) -> np.ndarray:
+            return batch_pooled(self.model, self.tokenizer, missing, self.placement, batch_size,
+                                self.meta.get("max_length", 128), self.meta.get("input_prefix", "query: "), progress,
+                                stats).cpu().numpy()
+
+        cache = cache if cache is not None else self.cache
+        if cache is None:
+            return compute(texts)
+        out = cache.get(texts, compute)
+        return out if len(texts) else np.zeros((0, self.model.head.in_features), dtype=np.float32)
+
+    def from_pooled(self, pooled: np.ndarray, positions=None, head_model=None) -> np.ndarray:
+        """Calibrated probabilities from pooled embeddings (the heads only: milliseconds)."""
+        import torch
+
+        from lccode.context import layout
+
+        model = head_model or self.model
+        x = torch.as_tensor(np.asarray(pooled, dtype=np.float32), device=self.placement.device)
+        lay = layout(positions) if positions is not None and model.context is not None else None
+        model.eval()
+        with torch.inference_mode():
+            logits = model.logits(x, lay).float().cpu().numpy()
         return sigmoid(logits / float(self.meta.get("temperature", 1.0)))
 
     def decide(self, probs: np.ndarray) -> np.ndarray:
@@ -264,14 +305,20 @@ class _Share:
 
 
 def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: int | None = None, redo: bool = False,
-                   progress=None, chunk: int | None = None) -> dict:
+                   progress=None, chunk: int | None = None, coder: Coder | None = None) -> dict:
     """Code every segment this model has not coded yet; store probabilities and decisions, one run record.
 
-    `batch_size` and `chunk` default by device (SIZES)."""
+    `batch_size` and `chunk` default by device (SIZES). Pooled embeddings are kept in the workspace's cache
+    folder, so a model with the same encoder (a quick retrain) codes the workspace again without running the
+    encoder."""
     import json
 
+    from lccode.pooled import workspace_cache_dir
+
     cb = ws.codebook()
-    coder = Coder.load(model_dir, cb, device)
+    coder = coder or Coder.load(model_dir, cb, device)
+    if coder.cache is None:
+        coder.with_cache(workspace_cache_dir(ws), model_dir)
     model_id = coder.meta["model_id"]
     batch_size, chunk = batch_size or SIZES.get(coder.placement.device.type, SIZES["cpu"])[0], \
         chunk or SIZES.get(coder.placement.device.type, SIZES["cpu"])[1]
@@ -309,6 +356,8 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     except BaseException:
         ws.finish_run(run, "interrupted")
         raise
+    finally:
+        coder.cache.save()
     seconds = time.perf_counter() - t0
     stats = {"segments": done, "seconds": round(seconds, 2), "segments_per_s": round(done / seconds, 1) if seconds else None,
              "device": coder.placement.describe(), "model_id": model_id, "batch_size": batch_size, "chunk": chunk,

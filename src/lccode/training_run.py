@@ -56,6 +56,10 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
     test = DEFAULT_DATA_DIR / "transcripts" / "test"
     if bundled and test.is_dir():
         meta = record_test(output, test)
+    if bundled:  # the first quick retrain (lccode review retrain) then needs no encoder pass over the bundled data
+        from lccode.quick import warm_cache
+
+        log.info("Cached encoder outputs of %d bundled segments for quick retraining", warm_cache(output))
     return meta | {"path": str(output)}
 
 

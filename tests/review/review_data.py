@@ -20,7 +20,8 @@ SEGMENTS = [
     ("nl-gaserop-test", "Interviewer", "Wat bedoel je precies met dat protocol?", {"fm_probing": 0.90}),
     ("nl-gaserop-test", "Henk", "Wij brachten de praktijkkennis in en kregen er nieuwe klanten voor terug.",
      {"sf_reciprocity": 0.62, "out_learning": 0.20}),
-    ("nl-gaserop-test", "Henk", "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt.", {"bd_parent_support": 0.51}),
+    ("nl-gaserop-test", "Henk", "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt.",
+     {"bd_parent_support": 0.51, "bd_time_pressure": 0.48}),
     ("nl-gaserop-test", "Interviewer", "Dank je wel voor het gesprek.", {}),
     ("en-bouwcampus-test", "Anna", "Shall we start with a round of what everyone learned since last time?",
      {"fm_structuring": 0.70, "fm_reflecting": 0.44}),
@@ -28,7 +29,7 @@ SEGMENTS = [
      {"out_learning": 0.58, "sf_practice_link": 0.47}),
     ("en-bouwcampus-test", "Anna", "So what I hear is that the inventory saves you a day of work.", {"fm_summarizing": 0.85}),
     ("en-bouwcampus-test", "Ruud", "Nobody at my firm wants to hear about circular building though.",
-     {"bd_parent_support": 0.35, "bd_strategic_alignment": 0.57}),
+     {"bd_parent_support": 0.30, "bd_strategic_alignment": 0.57}),
     ("en-bouwcampus-test", "Anna", "Thank you all, see you in two weeks.", {}),
 ]
 MANIFEST = """file,id,community,level,kind,date,language,roles

@@ -284,3 +284,31 @@ def test_codebook_page_in_both_languages(client):
     nl, en = client.get("/codebook?lang=nl").text, client.get("/codebook").text
     assert "Wederzijdse afhankelijkheid" in nl and "Mutual interdependency" in en
     assert "learning-communities@1.0" in en
+
+
+# -- why this segment, and the quick-retrain button -------------------------------------------------------------
+def test_segment_page_says_why_it_is_in_the_queue(client, coded_ws):
+    page = plain(html.unescape(client.get(seg_url(coded_ws, TOP)).text))
+    chance = round(100 * (1 - 0.51 * 0.52 * 0.97 ** 23))  # documented rule: some code decision wrong
+    assert f"{chance}% chance the model got a code wrong here" in page and "number 1 in your queue" in page
+    assert "the model says yes at 51% (it says yes from 50%): a 49% chance that is wrong" in page
+    assert "the model says no at 48% (it says yes from 50%): a 48% chance that is wrong" in page
+
+
+def test_retrain_button_runs_in_the_background_and_reports_a_failure(client, coded_ws):
+    import time
+
+    client.post(seg_url(coded_ws, TOP), data={"action": "accept"})
+    page = plain(client.get("/retrain").text)
+    assert "1 segment in this workspace have a coded decision" in page and "Update the model now" in page
+    r = client.post("/retrain", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/retrain"
+    for _ in range(100):  # the test workspace was coded by a model that is not on this computer
+        status = client.get("/retrain/status").json()
+        if status["state"] != "running":
+            break
+        time.sleep(0.05)
+    assert status["state"] == "failed" and "is not on this computer" in status["error"]
+    page = client.get("/retrain").text
+    assert "did not finish; nothing changed" in page and "lccode code -w" in html.unescape(page)
+    assert len(decisions(coded_ws)) == 1  # the decision is untouched

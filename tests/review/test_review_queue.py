@@ -1,7 +1,5 @@
 """The review queue on a real (small) workspace with stored predictions."""
 
-import math
-
 import pytest
 from tests.review.review_data import MODEL_ID, SEGMENTS, THRESHOLDS_SPECIAL, insert_predictions, key_of
 
@@ -11,28 +9,34 @@ from lccode.review.queue import latest_code_run, review_queue
 
 
 def expected_order(low=0.03):
-    """Segment texts ranked by the documented rule, computed here independently."""
-    def margin(p, t):
-        return abs(math.log(p / (1 - p)) - math.log(t / (1 - t)))
-
+    """Segment texts ranked by the documented rule, computed here independently: the chance that at least one
+    code decision is wrong (p for a code decided "no", 1 - p for one decided "yes"), largest first."""
     from lccode.codebook import load_codebook
 
     ids, scored = load_codebook().code_ids, []
     for _, _, text, probs in SEGMENTS:
-        scored.append((min(margin(probs.get(c, low), THRESHOLDS_SPECIAL.get(c, 0.5)) for c in ids), text))
-    return [t for _, t in sorted(scored, key=lambda x: x[0])]
+        right = 1.0
+        for c in ids:
+            p, t = probs.get(c, low), THRESHOLDS_SPECIAL.get(c, 0.5)
+            right *= p if p >= t else 1 - p
+        scored.append((1 - right, text))
+    return [t for _, t in sorted(scored, key=lambda x: -x[0])]
 
 
-def test_most_uncertain_first(coded_ws):
+def test_most_probably_wrong_first(coded_ws):
     q = review_queue(coded_ws, "Anna")
     texts = [it.text for it in q.items]
-    assert texts[:6] == expected_order()[:6]
-    assert texts[0] == "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt."
+    assert texts[:7] == expected_order()[:7]  # the rest tie (nothing near a threshold)
+    assert texts[:4] == ["Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt.",  # two codes near their thresholds
+                         "I finally used the demolition inventory on my own site last week.",
+                         "Zonder de monteurs had dat protocol nergens op geslagen.",
+                         "Shall we start with a round of what everyone learned since last time?"]
     first = q.items[0]
-    assert first.focus_code == "bd_parent_support" and first.proposed == ("bd_parent_support",)
+    assert first.focus_code == "bd_parent_support" and first.proposed == ("bd_parent_support",)  # 49% vs 48% wrong
     assert first.probs["bd_parent_support"] == pytest.approx(0.51)
+    assert first.score == pytest.approx(1 - 0.51 * 0.52 * 0.97 ** 23)
     assert first.community == "gas-erop" and first.level == "micro" and first.lang == "nl"
-    assert [it.score for it in q.items] == sorted(it.score for it in q.items)
+    assert [it.score for it in q.items] == sorted((it.score for it in q.items), reverse=True)
     assert q.total == len(SEGMENTS) and q.decided == 0
 
 
@@ -69,7 +73,7 @@ def test_filters(coded_ws, filters, expect):
 def test_code_filter_ranks_by_that_code(coded_ws):
     q = review_queue(coded_ws, "Anna", filters={"code": "bd_parent_support"})
     texts = [it.text for it in q.items]
-    # proposed (0.51) first; the 0.35 one is not proposed and its uncertainty comes from another code: left out
+    # proposed (0.51) first; the 0.30 one is not proposed and another code is likelier wrong there: left out
     assert texts == ["Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt."]
     q = review_queue(coded_ws, "Anna", filters={"code": "sf_practice_link"})
     assert [it.text for it in q.items] == ["I finally used the demolition inventory on my own site last week."]

@@ -48,7 +48,7 @@ def test_xlsx_export_holds_queue_codebook_and_provenance(coded_ws, tmp_path):
     assert first[col["after"]] == "Dank je wel voor het gesprek."
     assert "bd_parent_support 0.51" in first[col["probabilities"]]
     assert first[col["time"]] == "00:00:36" and first[col["analyst"]] == "Anna"
-    assert [r[col["uncertainty"]] for r in rows[1:]] == sorted(r[col["uncertainty"]] for r in rows[1:])
+    assert [r[col["uncertainty"]] for r in rows[1:]] == sorted((r[col["uncertainty"]] for r in rows[1:]), reverse=True)
     codebook = [[c.value for c in row] for row in wb["codebook"].iter_rows()]
     assert len(codebook) == 1 + len(coded_ws.codebook().codes) and codebook[1][0] == "sf_interdependency"
     about = dict((r[0].value, r[1].value) for r in wb["about"].iter_rows() if len(r) > 1 and r[1].value)

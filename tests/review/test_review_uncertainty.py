@@ -1,4 +1,4 @@
-"""The uncertainty rule: margin on the logit scale, a segment as uncertain as its least certain code."""
+"""The review order: the chance that a code decision is wrong (and the older margin rule it replaced)."""
 
 import math
 
@@ -52,3 +52,46 @@ def test_error_capture_finds_errors_among_the_uncertain():
     assert 0.1 < out["random"]["20%"] < 0.3
     reverse = error_capture(errors, -scores)  # ranking the wrong way round finds none early
     assert reverse["by_uncertainty"]["20%"] < 0.05
+
+
+def test_error_probability_is_p_for_a_no_and_one_minus_p_for_a_yes():
+    from lccode.uncertainty import error_probabilities
+
+    e = error_probabilities(np.array([[0.30, 0.80, 0.02]]), np.array([0.5, 0.5, 0.1]))
+    assert e[0] == pytest.approx([0.30, 0.20, 0.02])
+
+
+def test_priority_counts_every_doubtful_code():
+    from lccode.uncertainty import review_priority
+
+    th = np.array([0.5, 0.5, 0.5])
+    one_close = np.array([[0.49, 0.01, 0.01]])     # one code on the edge
+    two_doubts = np.array([[0.35, 0.35, 0.01]])    # two codes each 35% likely missed
+    p1, p2 = review_priority(one_close, th)[0], review_priority(two_doubts, th)[0]
+    assert p1 == pytest.approx(1 - 0.51 * 0.99 * 0.99)
+    assert p2 == pytest.approx(1 - 0.65 * 0.65 * 0.99)
+    assert p2 > p1  # the old rule (smallest margin) put the one-edge segment first
+    assert uncertainty_scores(one_close, th)[0] < uncertainty_scores(two_doubts, th)[0]
+
+
+def test_spread_moves_near_copies_back_but_keeps_everything():
+    from lccode.uncertainty import spread
+
+    texts = ["We learned a lot from the installers.", "We learned a lot from the installers!",
+             "The budget was cut in March.", "we LEARNED a lot from the installers", "Something else entirely."]
+    out = spread(range(5), texts, window=4)
+    assert out == [0, 2, 1, 3, 4]  # both copies of 0 go to just after the window, in their order
+    assert sorted(spread(range(5), texts, window=10)) == list(range(5))
+    assert spread(range(3), ["a b", "c d", "e f"]) == [0, 1, 2]
+
+
+def test_error_capture_reports_the_share_of_the_oracle():
+    errors = np.array([True] * 30 + [False] * 70)
+    perfect = error_capture(errors, -errors.astype(float))
+    assert perfect["share_of_oracle"]["20%"] == 1.0 and perfect["oracle"]["20%"] == pytest.approx(20 / 30)
+    scores = np.arange(100, dtype=float)
+    errs = np.zeros(100, dtype=bool)
+    errs[:10] = True
+    errs[50:70] = True
+    out = error_capture(errs, scores)
+    assert out["share_of_oracle"]["20%"] == pytest.approx(10 / 20)  # the first 20 hold 10 of the 20 possible

@@ -61,8 +61,9 @@ def register(app: typer.Typer):
             lines.append(f"Not yet reliable (kappa < {rep['reliable_kappa']}): {', '.join(rep['unreliable'])}: "
                          "report their counts only after review.")
         ec = rep["error_capture"]
-        lines.append(f"Errors found when reviewing the most uncertain segments first ({ec['errors']} segments with an error):")
-        lines.append("  " + "  ".join(f"top {k}: {v:.0%} (random {ec['random'][k]:.0%})" for k, v in ec["by_uncertainty"].items()))
+        lines.append(f"Errors found when reviewing the most probably wrong segments first ({ec['errors']} segments with an error):")
+        lines.append("  " + "  ".join(f"top {k}: {v:.0%} (random {ec['random'][k]:.0%}, {ec['share_of_oracle'][k]:.0%} of a perfect ranking)"
+                                      for k, v in ec["by_uncertainty"].items()))
         for line in lines:
             console().print(line)
         if report:

@@ -8,14 +8,14 @@ import typer
 
 from lccode.cli._util import WorkspaceOpt
 
-review_app = typer.Typer(help="Review the model's most uncertain segments: in the browser or a spreadsheet.",
+review_app = typer.Typer(help="Review the segments where the model most probably erred: in the browser or a spreadsheet.",
                          no_args_is_help=True)
 
 AnalystOpt = typer.Option(None, "--analyst", "-a", envvar="LCCODE_ANALYST",
                           help="Your name: your own decided segments leave your queue.")
 CommunityOpt = typer.Option(None, help="Only this community.")
 TranscriptOpt = typer.Option(None, help="Only this transcript id.")
-CodeOpt = typer.Option(None, help="Only segments about this code (proposed, or the code the model is least sure of).")
+CodeOpt = typer.Option(None, help="Only segments about this code (proposed, or the code most likely wrong).")
 LanguageOpt = typer.Option(None, help="Only this language (nl | en).")
 LevelOpt = typer.Option(None, help="Only this level (ecosystem | fieldlab | micro).")
 IncludeOpt = typer.Option(False, "--include-decided", help="Also list segments you have already decided.")
@@ -31,7 +31,7 @@ def queue_cmd(workspace: Path = WorkspaceOpt, analyst: str = AnalystOpt, communi
               transcript: str = TranscriptOpt, code: str = CodeOpt, language: str = LanguageOpt, level: str = LevelOpt,
               include_decided: bool = IncludeOpt, skip_others: bool = SkipOthersOpt,
               limit: int = typer.Option(20, help="How many to list.")):
-    """List the segments the model is least sure about, most uncertain first."""
+    """List the segments where the model most probably erred, most doubtful first."""
     from lccode.cli._util import console, open_workspace, table
     from lccode.review.queue import review_queue
 
@@ -39,15 +39,15 @@ def queue_cmd(workspace: Path = WorkspaceOpt, analyst: str = AnalystOpt, communi
     q = review_queue(ws, analyst, filters=_filters(community, transcript, code, language, level),
                      include_decided=include_decided, skip_others=skip_others, limit=limit)
     others = any(it.decided_by for it in q.items)
-    rows = [[i, f"{it.transcript_id} #{it.index + 1}", it.speaker or "", f"{it.score:.2f}",
+    rows = [[i, f"{it.transcript_id} #{it.index + 1}", it.speaker or "", f"{it.score:.0%}",
              f"{it.focus_code} {it.probs[it.focus_code]:.2f}/{q.run.thresholds[it.focus_code]:.2f}",
              ", ".join(it.proposed) or "-", *([", ".join(it.decided_by)] if others else []),
              it.text[:100] + ("…" if len(it.text) > 100 else "")] for i, it in enumerate(q.items, 1)]
     table(f"Review queue: model {q.run.model_id}, {q.decided} of {q.total} reviewed"
           + (f" by {analyst}" if analyst else ""),
-          ["#", "segment", "speaker", "margin", "least sure: p/threshold", "proposed",
+          ["#", "segment", "speaker", "P(error)", "most doubtful code: p/threshold", "proposed",
            *(["reviewed by"] if others else []), "text"], rows)
-    console().print("Margin: distance (in log-odds) between a code's probability and its threshold; smallest first. "
+    console().print("P(error): the chance that at least one of the model's code decisions is wrong; largest first. "
                     f"Review in the browser: lccode review serve -w {workspace}")
 
 
@@ -146,6 +146,31 @@ def stats_cmd(workspace: Path = WorkspaceOpt,
     if json_out:
         write_text_atomic(json_out, json.dumps(st, indent=2, ensure_ascii=False))
         console().print(f"Wrote {json_out}")
+
+
+@review_app.command("retrain")
+def retrain_cmd(workspace: Path = WorkspaceOpt,
+                output: Path = typer.Option(None, "--output", "-o", help="Model folder (default: WS/models/quick-TIME)."),
+                epochs: int = typer.Option(6, help="Passes over the decisions and the replay sample."),
+                replay: int = typer.Option(1500, help="Rows of the bundled training data replayed alongside the decisions."),
+                seed: int = typer.Option(13)):
+    """Quick retrain: update the model's heads from your decisions in seconds, code the workspace again, re-rank."""
+    from lccode.cli._util import console, progress_bar
+    from lccode.quick import QuickConfig
+    from lccode.review.retrain import retrain_workspace
+
+    prog, task = progress_bar("Quick retraining", None)
+    with prog:
+        def show(stage: str, done: int, total: int):
+            prog.update(task, description=f"Quick retraining: {stage}", completed=done, total=total or None)
+
+        out = retrain_workspace(workspace, QuickConfig(epochs=epochs, replay=replay, seed=seed), output, show)
+    parent = out["parent_dev_micro_f1"]
+    console().print(f"Saved {out['model_id']} to {out['path']} from {out['segments_decided']} reviewed segments "
+                    f"in {out['seconds']:.0f} s; coded {out['coded']} segments with it. Dev micro-F1 "
+                    f"{out['dev_micro_f1']:.3f}" + (f" (was {parent:.3f})" if parent is not None else "") + ".\n"
+                    f"The queue now follows the new model: lccode review serve -w {workspace}. The full retrain "
+                    f"(also the encoder's top layers, minutes): lccode train --from-workspace {workspace}")
 
 
 def register(app: typer.Typer):

@@ -63,6 +63,48 @@ def safe_next(target: str | None) -> str:
     return "/review"
 
 
+class RetrainJob:
+    """One quick retrain at a time, in a background thread; the page polls its snapshot."""
+
+    def __init__(self):
+        import threading
+
+        self._lock = threading.Lock()
+        self._state = {"state": "idle"}
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return dict(self._state)
+
+    def _set(self, **kw):
+        with self._lock:
+            self._state = self._state | kw
+
+    def start(self, workspace: Path) -> bool:
+        import threading
+        import time
+
+        with self._lock:
+            if self._state.get("state") == "running":
+                return False
+            self._state = {"state": "running", "stage": "starting", "done": 0, "total": 0, "started": time.time()}
+
+        def run():
+            from lccode.review.retrain import retrain_workspace
+
+            try:
+                out = retrain_workspace(workspace, progress=lambda stage, done, total: self._set(
+                    stage=stage, done=done, total=total, seconds=round(time.time() - self._state["started"])))
+                self._set(state="done", result=out, seconds=out["seconds"])
+            except LccodeError as exc:
+                self._set(state="failed", error=exc.render())
+            except Exception as exc:  # shown on the page; the server keeps running
+                self._set(state="failed", error=f"{type(exc).__name__}: {exc}")
+
+        threading.Thread(target=run, name="lccode-retrain", daemon=True).start()
+        return True
+
+
 def create_app(workspace: str | Path, token: str | None = None):
     from fastapi import FastAPI, Form, Request
     from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
@@ -80,6 +122,7 @@ def create_app(workspace: str | Path, token: str | None = None):
     app = FastAPI(title="lccode review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.token = token
     app.state.ranked = {}  # (run id, filters) -> ranked items; a new coding run makes a new key
+    app.state.job = RetrainJob()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["q"] = lambda s: quote(str(s), safe="")
     templates.env.globals["version"] = __version__
@@ -181,7 +224,7 @@ def create_app(workspace: str | Path, token: str | None = None):
                                         + fq(queue.filters, saved=saved, others=others), status_code=303)
             return page(request, "done.html", ws, queue=queue, fq=fq(queue.filters), filters=queue.filters,
                         menus={f: q.filter_values(ws, f) for f in q.FILTERS}, others_flag=others,
-                        previous=v.previous_key(ws, analyst_of(request), None))
+                        previous=v.previous_key(ws, analyst_of(request), None), job=app.state.job.snapshot())
         finally:
             ws.close()
 
@@ -206,6 +249,9 @@ def create_app(workspace: str | Path, token: str | None = None):
             decisions = v.latest_by_analyst(ws, key)
             mine = next((d for d in decisions if d["analyst"] == analyst), None)
             before, after = ws.neighbours(seg)
+            place = next(((i, it) for i, it in enumerate(queue.items) if it.key == key), None)
+            reason = v.why(probs, queue.run.thresholds, views, place[1].score if place else None,
+                           place[0] + 1 if place else None)
             return page(request, "segment.html", ws, seg=seg, tr=tr, lang=lang, time=v.hms(seg.t_start),
                         before=before, after=after, views=views, groups=v.code_groups(cb, lang, views),
                         suggestions=v.suggestions(probs, queue.run.thresholds, proposed, views),
@@ -214,7 +260,7 @@ def create_app(workspace: str | Path, token: str | None = None):
                         queue=queue, filters=queue.filters, fq=fq(queue.filters, others=others),
                         saved=ws.segment(saved) if saved else None,
                         previous=v.previous_key(ws, analyst, key), menus={f: q.filter_values(ws, f) for f in q.FILTERS},
-                        others_flag=others)
+                        others_flag=others, why=reason, job=app.state.job.snapshot())
         finally:
             ws.close()
 
@@ -244,6 +290,29 @@ def create_app(workspace: str | Path, token: str | None = None):
 
         keep = [(k, val) for k, val in parse_qsl(filters) if k in (*q.FILTERS, "others")]
         return RedirectResponse("/review?" + urlencode([*keep, ("saved", key)]), status_code=303)
+
+    @app.post("/retrain")
+    def retrain_start():
+        app.state.job.start(workspace)
+        return RedirectResponse("/retrain", status_code=303)
+
+    @app.get("/retrain", response_class=HTMLResponse)
+    def retrain_page(request: Request):
+        job = app.state.job.snapshot()
+        ws = open_ws()
+        try:
+            from lccode.review.decisions import final_decisions
+
+            decided = sum(1 for d in final_decisions(ws) if d.status == "coded")
+            return page(request, "retrain.html", ws, job=job, decided=decided)
+        finally:
+            ws.close()
+
+    @app.get("/retrain/status")
+    def retrain_status():
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(app.state.job.snapshot())
 
     @app.get("/transcript/{tid:path}", response_class=HTMLResponse)
     def transcript(request: Request, tid: str, at: str | None = None):

@@ -1,8 +1,8 @@
-"""The review queue: the segments the model is least sure about first (rule in `lccode.uncertainty`).
+"""The review queue: the segments where the model most probably erred first (rule in `lccode.uncertainty`).
 
 The queue reads the predictions of the model behind the latest `lccode code` run, with that run's per-code
-thresholds. Filtering by code ranks by that code's own margin and keeps the segments that are about the code:
-the model proposes it, or it is the code the segment's uncertainty comes from.
+thresholds. Filtering by code ranks by the chance that that code's decision is wrong and keeps the segments that are about the code:
+the model proposes it, or it is the code most likely wrong in the segment.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ class QueueItem:
     community: str
     level: str | None
     t_start: float | None
-    score: float  # smaller = more uncertain
-    focus_code: str  # the code whose decision is closest to flipping
+    score: float  # the chance that at least one of the model's code decisions is wrong (lccode.uncertainty)
+    focus_code: str  # the code whose decision is most likely wrong
     probs: dict[str, float]
     proposed: tuple[str, ...]
     decided_by: tuple[str, ...] = ()
@@ -49,7 +49,7 @@ class QueueItem:
 @dataclass
 class Queue:
     run: CodeRun
-    items: list[QueueItem]  # still to review, most uncertain first
+    items: list[QueueItem]  # still to review, most probably wrong first
     total: int  # segments in scope (coded by the model, matching the filters)
     decided: int  # of those, decided by this analyst
     filters: dict[str, str] = field(default_factory=dict)
@@ -111,10 +111,11 @@ def deciders(ws) -> dict[str, tuple[str, ...]]:
 
 
 def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
-    """Every segment in scope, most uncertain first (ties in transcript order). Filters must be clean."""
+    """Every segment in scope, most probably wrong first (ties in transcript order, near-copies spread out).
+    Filters must be clean."""
     import numpy as np
 
-    from lccode.uncertainty import margins
+    from lccode.uncertainty import error_probabilities, review_priority, spread
 
     codes = [c for c in ws.codebook().code_ids if c in run.thresholds]
     where, params = ["p.model_id = ?"], [run.model_id]
@@ -132,19 +133,20 @@ def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
         return []
     probs = [json.loads(r["probs"]) for r in rows]
     matrix = np.array([[p.get(c, 0.0) for c in codes] for p in probs], dtype=np.float64)
-    m = margins(matrix, np.array([run.thresholds[c] for c in codes], dtype=np.float64))
-    focus = m.argmin(axis=1)
-    score = m[np.arange(len(rows)), focus]
+    th = np.array([run.thresholds[c] for c in codes], dtype=np.float64)
+    perr = error_probabilities(matrix, th)
+    focus = perr.argmax(axis=1)
+    score = review_priority(matrix, th)
     keep = np.ones(len(rows), dtype=bool)
     if "code" in filters:
         j = codes.index(filters["code"]) if filters["code"] in codes else None
         if j is None:
             return []
         keep = (matrix[:, j] >= run.thresholds[codes[j]]) | (focus == j)
-        score, focus = m[:, j], np.full(len(rows), j)
+        score, focus = perr[:, j], np.full(len(rows), j)
     who = deciders(ws)
     out = []
-    for i in np.argsort(score, kind="stable"):
+    for i in spread(np.argsort(-score, kind="stable"), [r["text"] for r in rows]):
         if not keep[i]:
             continue
         r = rows[i]
@@ -170,7 +172,7 @@ def without_others(ranked: list[QueueItem], ws, mine: set[str]) -> list[QueueIte
 
 def review_queue(ws, analyst: str | None = None, *, filters: dict | None = None, include_decided: bool = False,
                  skip_others: bool = False, limit: int | None = None) -> Queue:
-    """The queue for one analyst: segments they have not decided yet, most uncertain first.
+    """The queue for one analyst: segments they have not decided yet, most probably wrong first.
 
     Segments other analysts decided stay in (a second opinion feeds the agreement figures) unless skip_others.
     """

@@ -42,7 +42,7 @@ def _codes_text(codes) -> str:
 def export_queue(ws, path: str | Path, analyst: str | None = None, filters: dict | None = None,
                  include_decided: bool = False, skip_others: bool = False, limit: int | None = None,
                  overwrite: bool = False) -> dict:
-    """Write the queue (most uncertain first) to XLSX or CSV, atomically; returns what was written."""
+    """Write the queue (most probably wrong first) to XLSX or CSV, atomically; returns what was written."""
     from lccode.review.queue import review_queue
     from lccode.review.views import hms, latest_by_analyst
 
@@ -85,7 +85,7 @@ def provenance(ws, queue, cb, analyst) -> list[tuple[str, str]]:
             ("model hash", queue.run.model_hash or ""), ("coding run", str(queue.run.run_id)),
             ("codebook", cb.ref), ("codebook hash", cb.hash), ("analyst", analyst or ""),
             ("filters", ", ".join(f"{k}={v}" for k, v in queue.filters.items()) or "none"),
-            ("order", "most uncertain first: the smallest distance between a code's probability and its threshold")]
+            ("order", "most probably wrong first: uncertainty = the chance that at least one of the model's code decisions is wrong (see lccode.uncertainty)")]
 
 
 INSTRUCTIONS = [

@@ -127,3 +127,20 @@ def disagreements(ws) -> list[dict]:
         out.append({"key": d.segment_key, "transcript": d.transcript_id, "text": d.text, "community": d.community,
                     "decisions": [x for x in latest_by_analyst(ws, d.segment_key) if x["status"] == "coded"]})
     return out
+
+
+def why(probs: dict[str, float], thresholds: dict[str, float], views, score: float | None, rank: int | None,
+        floor: float = 0.05) -> dict:
+    """Why this segment is in the queue where it is: per code, the chance that the model's decision is wrong
+    (the rule in lccode.uncertainty), the codes that make up most of it first."""
+    rows = []
+    for c, p in probs.items():
+        if c not in thresholds or c not in views:
+            continue
+        yes = p >= thresholds[c]
+        wrong = 1 - p if yes else p
+        if wrong >= floor:
+            rows.append({"code": views[c], "says": "yes" if yes else "no", "p": round(100 * p), "t": round(100 * thresholds[c]),
+                         "wrong": round(100 * wrong)})
+    rows.sort(key=lambda r: -r["wrong"])
+    return {"score": None if score is None else round(100 * score), "rank": rank, "codes": rows[:5]}
