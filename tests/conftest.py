@@ -167,7 +167,6 @@ def base_dir():
 
 @pytest.fixture(scope="session")
 def codebook():
-    from lccode.codebook import load_codebook
 
     return load_codebook()
 
@@ -175,11 +174,9 @@ def codebook():
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, base_dir, codebook):
     """A real fine-tune on a small slice of the bundled data: one epoch, top layer only, short inputs."""
+    from lccode.gold import load_examples
     from lccode.trainer import train
     from lccode.training_args import TrainConfig
-
-    from lccode.gold import load_examples
-    from lccode.data import load_jsonl
 
     gold = REPO / "training_data" / "transcripts"
     examples = load_jsonl(REPO / "training_data" / "train.jsonl", codebook.code_ids)[:120]

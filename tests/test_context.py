@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from lccode.context import N_FEATURES, Position, build_head, layout

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from lccode.codebook import load_codebook
-from lccode.data import load_jsonl
 from lccode.errors import LccodeError, ModelError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,8 +99,8 @@ def test_trained_model_records_provenance_and_codebook_labels(tiny_model, codebo
 
 def test_reloaded_model_gives_the_probabilities_it_was_calibrated_with(tiny_model, codebook):
     """The dev figures in lccode.json are recomputed from the reloaded model: what was tuned is what is stored."""
-    from lccode.metrics import multilabel_report
     from lccode.data import label_matrix
+    from lccode.metrics import multilabel_report
     from lccode.predict import Coder
 
     folder, meta, dev = tiny_model

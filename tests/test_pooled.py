@@ -1,6 +1,7 @@
 """The pooled-embedding cache: each text is encoded once per encoder, and what is stored is what was computed."""
 
 import numpy as np
+
 from lccode.pooled import PooledCache, encoder_key
 
 

@@ -166,7 +166,7 @@ def test_a_changed_file_is_re_segmented_and_keeps_decisions(snap, workspace, tmp
     folder.mkdir()
     path = folder / "fieldlab.txt"
     path.write_text(ORIGINAL, encoding="utf-8")
-    other = shutil.copy(TRANSCRIPTS / "nl_hash_stamps.txt", folder / "other.txt")
+    shutil.copy(TRANSCRIPTS / "nl_hash_stamps.txt", folder / "other.txt")
     add(workspace, folder)
     segs = {s.text: s for s in workspace.segments("s.transcript_id='fieldlab'")}
     kept, dropped = segs["Een netwerk vooral."], segs["Wij hadden net een nieuwe hal."]

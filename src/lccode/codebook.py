@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lccode.errors import InputError, Problem
-
 from lccode.paths import default_codebook
 
 DEFAULT_CODEBOOK = default_codebook()

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lccode.errors import InputError, Problem
-
 from lccode.paths import training_data_dir
 
 # The bundled labelled data lives in a checkout; an installed lccode trains on files the user names.

@@ -15,6 +15,9 @@ def _row(label: str, m: dict | None) -> str:
             f"{_fig(m, 'mean_kappa')} | {_fig(m, 'micro_precision')} | {_fig(m, 'micro_recall')} |")
 
 
+STORED = {True: "fine-tuned top layers (fp16) over the checksum-verified base", False: "a full Hugging Face encoder folder"}
+
+
 def write_card(folder: Path, meta: dict) -> None:
     dev = meta.get("dev_metrics") or {}
     test = meta.get("test_metrics") or {}
@@ -26,7 +29,7 @@ def write_card(folder: Path, meta: dict) -> None:
         "| field | value |", "|---|---|",
         f"| model id | `{meta.get('model_id', '')}` |",
         f"| base model | {meta.get('base_model')} |",
-        f"| stored as | {'fine-tuned top layers (fp16) over the checksum-verified base' if enc.get('format') == 'delta' else 'a full Hugging Face encoder folder'} |",
+        f"| stored as | {STORED[enc.get('format') == 'delta']} |",
         f"| codebook | `{meta.get('codebook_ref')}` |",
         f"| training data | {meta.get('train_examples')} segments ({meta.get('train_transcripts', 0)} whole transcripts), "
         f"sha256 `{str(meta.get('train_data_hash', ''))[:16]}` |",
@@ -35,7 +38,8 @@ def write_card(folder: Path, meta: dict) -> None:
         f"| trained | {meta.get('trained_at')} on {meta.get('device')} in {meta.get('train_seconds', 0):.0f} s |", "",
         "## How it was trained", "",
         f"`lccode train` with seed {cfg.get('seed')}: {cfg.get('epochs')} epochs (best dev epoch kept), top "
-        f"{cfg.get('trainable_layers') or (4 if str(meta.get('device', '')).startswith('cpu') else 'all')} encoder layers fine-tuned, context head "
+        f"{cfg.get('trainable_layers') or (4 if str(meta.get('device', '')).startswith('cpu') else 'all')} encoder layers "
+        "fine-tuned, context head "
         f"{'on' if meta.get('context') else 'off'} (each segment read with its neighbours in the turn, the previous "
         "turn and the speaker's role), temperature calibration and per-code thresholds on the dev split.", "",
         *([f"Then quick-retrained (heads only, encoder unchanged) from `{meta.get('parent_model')}` on "

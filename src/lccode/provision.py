@@ -82,9 +82,12 @@ def read_e5(path: Path) -> E5File:
     blob_len = take("Q")
     import numpy as np
 
-    offs = np.frombuffer(data, dtype="<u4", count=n_pieces + 1, offset=pos); pos += 4 * (n_pieces + 1)
-    scores = np.frombuffer(data, dtype="<f4", count=n_pieces, offset=pos); pos += 4 * n_pieces
-    blob = bytes(data[pos:pos + blob_len]); pos += blob_len
+    offs = np.frombuffer(data, dtype="<u4", count=n_pieces + 1, offset=pos)
+    pos += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, dtype="<f4", count=n_pieces, offset=pos)
+    pos += 4 * n_pieces
+    blob = bytes(data[pos:pos + blob_len])
+    pos += blob_len
     pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
     n_norm, norm_bytes = take("i"), take("I")
     end, norm = pos + norm_bytes, {}
@@ -97,7 +100,8 @@ def read_e5(path: Path) -> E5File:
     tensors = {}
     for _ in range(take("i")):
         name_len = take("H")
-        name = bytes(data[pos:pos + name_len]).decode(); pos += name_len
+        name = bytes(data[pos:pos + name_len]).decode()
+        pos += name_len
         dtype, n, off, nbytes = take("B"), take("I"), take("Q"), take("Q")
         tensors[name] = (dtype, n, off, nbytes)
     config = dict(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads, intermediate_size=ff,

@@ -23,8 +23,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-import hypothesis  # noqa: E402  (a test dependency: missing means a broken install, not a skip)
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

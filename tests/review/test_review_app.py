@@ -6,9 +6,9 @@ import re
 from urllib.parse import quote
 
 import pytest
-from tests.review.review_data import BASE, MODEL_ID, TOKEN, key_of
 
 from lccode.review.app import create_app, free_socket, make_server, token_cookie_name
+from tests.review.review_data import BASE, MODEL_ID, TOKEN, key_of
 
 TOP = "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt."
 SECOND = "I finally used the demolition inventory on my own site last week."

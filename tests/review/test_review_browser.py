@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tests.review.review_data import key_of
 
 CHROMIUM = Path("/usr/bin/chromium")

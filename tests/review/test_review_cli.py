@@ -6,10 +6,10 @@ import re
 import subprocess
 import sys
 
-from tests.review.review_data import MODEL_ID
 from typer.testing import CliRunner
 
 from lccode.cli import app
+from tests.review.review_data import MODEL_ID
 
 TOP = "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt."
 

@@ -1,11 +1,11 @@
 """The review queue on a real (small) workspace with stored predictions."""
 
 import pytest
-from tests.review.review_data import MODEL_ID, SEGMENTS, THRESHOLDS_SPECIAL, insert_predictions, key_of
 
 from lccode.errors import InputError
 from lccode.review.decisions import record_decision
 from lccode.review.queue import latest_code_run, review_queue
+from tests.review.review_data import MODEL_ID, SEGMENTS, THRESHOLDS_SPECIAL, insert_predictions, key_of
 
 
 def expected_order(low=0.03):

@@ -4,10 +4,10 @@ import csv
 import json
 
 import pytest
-from tests.review.review_data import MODEL_ID, SEGMENTS, key_of
 
 from lccode.errors import InputError
 from lccode.review.sheets import COLUMNS, export_queue, import_sheet
+from tests.review.review_data import MODEL_ID, SEGMENTS, key_of
 
 TOP = "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt."
 

@@ -5,11 +5,11 @@ import json
 import krippendorff
 import numpy as np
 import pytest
-from tests.review.review_data import MODEL_ID, key_of
 from sklearn.metrics import cohen_kappa_score
 
 from lccode.review.decisions import record_decision
 from lccode.review.stats import review_stats
+from tests.review.review_data import MODEL_ID, key_of
 
 T = {
     "top": "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt.",      # model: bd_parent_support

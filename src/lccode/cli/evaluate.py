@@ -21,10 +21,9 @@ def register(app: typer.Typer):
         import json
 
         from lccode.cli._util import console, table
+        from lccode.errors import LccodeError
         from lccode.evaluate import evaluate
         from lccode.training_run import default_model_dir
-
-        from lccode.errors import LccodeError
 
         if (gold is None) == (workspace is None):
             raise LccodeError("give either a gold file or --workspace", expected="lccode evaluate GOLD, or lccode "

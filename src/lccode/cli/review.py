@@ -111,8 +111,8 @@ def stats_cmd(workspace: Path = WorkspaceOpt,
     """Agreement of the model with analysts, between analysts, and review counts per community."""
     import json
 
-    from lccode.cli._util import console, open_workspace, table
     from lccode.atomic import write_text_atomic
+    from lccode.cli._util import console, open_workspace, table
     from lccode.review.stats import review_stats
 
     st = review_stats(open_workspace(workspace), model)

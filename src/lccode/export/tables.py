@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lccode.aggregate import CodedCorpus, Summary, format_time
-from lccode.export._common import (atomic_output, csv_cell, output_path, produced_by, provenance_rows,
-                                   write_bytes_atomic, xlsx_text_cells)
+from lccode.export._common import atomic_output, csv_cell, output_path, produced_by, provenance_rows, write_bytes_atomic, xlsx_text_cells
 from lccode.export.i18n import check_lang, t, value
 
 EXCERPT_COLUMNS = ("segment_key", "transcript", "community", "level", "kind", "language", "speaker", "role", "turn",

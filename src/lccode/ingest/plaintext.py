@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from lccode.ingest.speakers import (KNOWN_LABELS, STAGE_WORDS, TIMESTAMP_ONLY, is_speaker_id, label_pattern, match_label,
-                                    parse_seconds)
+from lccode.ingest.speakers import KNOWN_LABELS, STAGE_WORDS, TIMESTAMP_ONLY, is_speaker_id, label_pattern, match_label, parse_seconds
 from lccode.records import Turn
 
 

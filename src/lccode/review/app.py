@@ -267,9 +267,8 @@ def create_app(workspace: str | Path, token: str | None = None):
     @app.post("/segment/{key:path}")
     def decide(request: Request, key: str, action: str = Form("save"), codes: list[str] = Form(default=[]),
                filters: str = Form("")):
-        from lccode.review.decisions import record_decision
-
         from lccode.errors import InputError
+        from lccode.review.decisions import record_decision
 
         if action not in ACTIONS:
             raise InputError(f"unknown action '{action}'", field="action", expected=" | ".join(ACTIONS))

@@ -12,10 +12,10 @@ saving, coding.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 import hashlib
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
