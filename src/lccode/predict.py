@@ -320,8 +320,8 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     if coder.cache is None:
         coder.with_cache(workspace_cache_dir(ws), model_dir)
     model_id = coder.meta["model_id"]
-    batch_size, chunk = batch_size or SIZES.get(coder.placement.device.type, SIZES["cpu"])[0], \
-        chunk or SIZES.get(coder.placement.device.type, SIZES["cpu"])[1]
+    default_batch, default_chunk = SIZES.get(coder.placement.device.type, SIZES["cpu"])
+    batch_size, chunk = batch_size or default_batch, chunk or default_chunk
     if redo:
         segs = ws.segments()
     else:
