@@ -30,6 +30,9 @@ class QuickConfig:
     replay: int = 1500               # rows of bundled training data replayed (whole turns, with their context)
     decision_weight: float = 3.0     # an analyst's decision counts this many times a replayed row
     role_dropout: float = 0.15
+    # Pull towards the parent's heads (L2-SP: anchor * squared distance), so a few hundred decisions and a small
+    # replay sample adjust the heads instead of refitting them from a sample.
+    anchor: float = 1.0
     seed: int = 13
 
     def __post_init__(self):
@@ -184,7 +187,8 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
     params = list(model.head.parameters()) + (list(model.context.parameters()) if model.context is not None else [])
     for p in model.encoder.parameters():
         p.requires_grad_(False)
-    opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0 if cfg.anchor else cfg.weight_decay)
+    start = [p.detach().clone() for p in params]
     batches_per_epoch = max(1, -(-sum(len(b.weights) for b in train_blocks) // cfg.batch_rows))
     losses = []
     model.train()
@@ -205,6 +209,8 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
             w = torch.as_tensor(np.concatenate([blk.weights for blk in cur]))
             logits = model.logits(x, layout(positions) if model.context is not None else None)
             loss = (loss_fn(logits, y).mean(1) * w).sum() / w.sum().clamp(min=1.0)
+            if cfg.anchor:
+                loss = loss + cfg.anchor * sum(((p - p0) ** 2).sum() for p, p0 in zip(params, start))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
