@@ -46,3 +46,11 @@ def test_untrained_context_head_changes_nothing_and_reads_neighbours_once_traine
     # The answer (rows 1-3) sees the question as its previous turn; the other transcript and the excerpt do not.
     assert not torch.allclose(before[1:4], after[1:4])
     assert torch.allclose(before[4:], after[4:])
+
+
+def test_turn_windows_lead_with_the_previous_turn_and_keep_excerpts_alone():
+    from lccode.context import turn_windows
+
+    rows = _rows()  # a: turn 0 (1 row), turn 1 (3 rows); an excerpt; b: turn 0
+    assert list(turn_windows(rows, 1)) == [([0], 0), ([0, 1, 2, 3], 1), ([4], 0), ([5], 0)]
+    assert list(turn_windows(rows, 2)) == [([0, 1, 2, 3], 0), ([4], 0), ([5], 0)]

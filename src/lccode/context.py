@@ -79,6 +79,30 @@ def layout(positions: list[Position]) -> Layout:
     return Layout(prev, nxt, group, np.array(prev_group, dtype=np.int64), feats)
 
 
+def turn_windows(positions: list[Position], turns: int):
+    """Training units over rows in transcript order: (rows, lead) for runs of up to `turns` whole turns of one
+    document, led by the `lead` rows of the turn before them (context only); a stand-alone excerpt is ([row], 0)."""
+    i, n = 0, len(positions)
+    while i < n:
+        doc = positions[i].doc
+        if doc is None:
+            yield [i], 0
+            i += 1
+            continue
+        j = i
+        while j < n and positions[j].doc == doc:
+            j += 1
+        groups: list[list[int]] = []
+        for r in range(i, j):
+            if not groups or positions[r].turn != positions[groups[-1][0]].turn:
+                groups.append([])
+            groups[-1].append(r)
+        for s in range(0, len(groups), turns):
+            lead = groups[s - 1] if s else []
+            yield lead + [r for g in groups[s:s + turns] for r in g], len(lead)
+        i = j
+
+
 def subset_layout(positions: list[Position], rows: list[int]) -> Layout:
     return layout([positions[i] for i in rows])
 

@@ -60,36 +60,22 @@ def windows(positions: list, weights, turns: int = 4) -> list[tuple[list[int], l
     """Rows cut into training units: up to `turns` turns of one document led by the turn before them (context
     only, weight 0), or 16 excerpts (doc None); units without a weighted row are dropped. Documents' rows must
     be consecutive and in order."""
+    from lccode.context import turn_windows
+
     out: list[tuple[list[int], list[float]]] = []
-
-    def add(rows, w):
-        if rows and sum(w) > 0:
-            out.append((rows, w))
-
     loose: list[int] = []
-    i, n = 0, len(positions)
-    while i < n:
-        doc = positions[i].doc
-        if doc is None:
-            loose.append(i)
-            i += 1
+    for rows, lead in turn_windows(positions, turns):
+        if positions[rows[0]].doc is None:
+            loose.extend(rows)
             continue
-        j = i
-        while j < n and positions[j].doc == doc:
-            j += 1
-        groups: list[list[int]] = []
-        for r in range(i, j):
-            if not groups or positions[r].turn != positions[groups[-1][0]].turn:
-                groups.append([])
-            groups[-1].append(r)
-        for s in range(0, len(groups), turns):
-            lead = groups[s - 1] if s else []
-            body = [r for g in groups[s:s + turns] for r in g]
-            add(lead + body, [0.0] * len(lead) + [float(weights[r]) for r in body])
-        i = j
+        w = [0.0] * lead + [float(weights[r]) for r in rows[lead:]]
+        if sum(w) > 0:
+            out.append((rows, w))
     for s in range(0, len(loose), 16):
         rows = loose[s:s + 16]
-        add(rows, [float(weights[r]) for r in rows])
+        w = [float(weights[r]) for r in rows]
+        if sum(w) > 0:
+            out.append((rows, w))
     return out
 
 

@@ -52,30 +52,12 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
 
 
 def _windows(examples: list[Example], turns_per_window: int) -> list[tuple[list[int], list[float]]]:
-    """Training units for the context head: runs of whole turns of one transcript, led by the turn before them
-    (context only, no loss), so every target sentence sees its neighbours and the previous turn; an excerpt
-    is a unit of its own."""
-    out, i, n = [], 0, len(examples)
-    while i < n:
-        doc = examples[i].doc
-        if doc is None:
-            out.append(([i], [1.0]))
-            i += 1
-            continue
-        j = i
-        while j < n and examples[j].doc == doc:
-            j += 1
-        turns: list[list[int]] = []
-        for r in range(i, j):
-            if not turns or examples[r].turn != examples[turns[-1][0]].turn:
-                turns.append([])
-            turns[-1].append(r)
-        for s in range(0, len(turns), turns_per_window):
-            lead = turns[s - 1] if s else []
-            body = [r for t in turns[s:s + turns_per_window] for r in t]
-            out.append((lead + body, [0.0] * len(lead) + [1.0] * len(body)))
-        i = j
-    return out
+    """Training units for the context head (lccode.context.turn_windows): whole turns of one transcript led by
+    the turn before them, which gives context but no loss; an excerpt is a unit of its own."""
+    from lccode.context import turn_windows
+
+    return [(rows, [0.0] * lead + [1.0] * (len(rows) - lead))
+            for rows, lead in turn_windows([e.position for e in examples], turns_per_window)]
 
 
 def _pack(windows, rows_per_batch: int, rng: random.Random) -> list[list[int]]:
