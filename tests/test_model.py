@@ -82,7 +82,7 @@ def test_split_forward_equals_full_forward(base_dir):
 
 
 def test_trained_model_records_provenance_and_codebook_labels(tiny_model, codebook):
-    folder, meta = tiny_model
+    folder, meta, _ = tiny_model
     saved = json.loads((folder / "lccode.json").read_text())
     assert saved["labels"] == codebook.code_ids
     assert saved["codebook_hash"] == codebook.hash
