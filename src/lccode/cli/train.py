@@ -18,6 +18,8 @@ def register(app: typer.Typer):
         trainable_layers: int = typer.Option(None, help="Top encoder layers to fine-tune (default: 4 on CPU, all on GPU)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
         seed: int = typer.Option(13), name: str = typer.Option("lc-default", help="Model name recorded in its card."),
+        context: bool = typer.Option(True, "--context/--no-context",
+                                     help="Read each segment with its turn, neighbours, previous turn and speaker role."),
     ):
         """Fine-tune the multilingual classifier on labelled segments (and reviewed workspace segments)."""
         from lccode.cli._util import TrainingProgress, console
@@ -25,7 +27,7 @@ def register(app: typer.Typer):
         from lccode.training_run import run_training
 
         cfg = TrainConfig(base_model=base_model, name=name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                          trainable_layers=trainable_layers, device=device, seed=seed)
+                          trainable_layers=trainable_layers, device=device, seed=seed, context=context)
         bar = TrainingProgress()
         try:
             meta = run_training(cfg, data, dev, from_workspace, output, codebook, progress=bar.update)
