@@ -130,6 +130,8 @@ class Coder:
         placement = resolve_device(device, precision)
         model, tokenizer, meta = load_model(folder, codebook, light)
         model.to(placement.device)
+        if placement.autocast is not None and hasattr(model.encoder, "cast_linear"):
+            model.encoder.cast_linear(placement.autocast)
         return cls(model, tokenizer, meta, placement)
 
     @property
