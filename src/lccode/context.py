@@ -103,10 +103,6 @@ def turn_windows(positions: list[Position], turns: int):
         i = j
 
 
-def subset_layout(positions: list[Position], rows: list[int]) -> Layout:
-    return layout([positions[i] for i in rows])
-
-
 def build_head(hidden: int, n_labels: int, width: int = 256, dropout: float = 0.1):
     import torch
     from torch import nn

@@ -15,7 +15,7 @@ RELIABLE_KAPPA = 0.6  # below this, a code's counts should not be reported witho
 
 
 def evaluate(gold: str | Path, model_dir: str | Path, device: str = "auto", batch_size: int = 64) -> dict:
-    from lccode.data import data_hash, load_jsonl
+    from lccode.data import load_jsonl
     from lccode.gold import gold_examples, is_gold_transcripts, load_gold
     from lccode.predict import Coder
 
@@ -25,13 +25,8 @@ def evaluate(gold: str | Path, model_dir: str | Path, device: str = "auto", batc
     examples = gold_examples(load_gold(gold, labels)) if transcripts else load_jsonl(gold, labels)
     probs = coder.probabilities([e.text for e in examples], batch_size, None, [e.position for e in examples])
     report = score(examples, probs, coder.decide(probs), coder.thresholds, labels)
-    report["provenance"] = {
-        "lccode_version": __version__, "model_id": coder.meta["model_id"], "model_sha256": coder.meta["weights_sha256"],
-        "codebook_ref": coder.meta["codebook_ref"], "codebook_hash": coder.meta["codebook_hash"],
-        "gold_file": str(gold), "gold_kind": "transcripts" if transcripts else "segments",
-        "gold_hash": data_hash(examples), "device": coder.placement.describe(),
-        "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
+    report["provenance"] = _provenance(coder, examples, gold_file=str(gold),
+                                       gold_kind="transcripts" if transcripts else "segments")
     return report
 
 
@@ -42,7 +37,7 @@ def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: b
     Gold are the segments with a final human decision ("coded", possibly with no codes). With `complete`, a
     transcript that has any decision counts as read in full: its undecided segments are gold "no code" (how a
     project coded in ATLAS.ti/NVivo/MAXQDA/QualCoder is meant). Turn figures use fully decided turns only."""
-    from lccode.data import Example, data_hash
+    from lccode.data import Example
     from lccode.errors import InputError
     from lccode.predict import Coder, positions_of
     from lccode.review.decisions import final_decisions
@@ -73,14 +68,19 @@ def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: b
                                 s.transcript_id if whole else None, s.turn_index if whole else None, kinds.get(s.transcript_id)))
         rows.append(i)
     report = score(examples, probs[rows], coder.decide(probs[rows]), coder.thresholds, coder.labels)
-    report["provenance"] = {
-        "lccode_version": __version__, "model_id": coder.meta["model_id"], "model_sha256": coder.meta["weights_sha256"],
-        "codebook_ref": coder.meta["codebook_ref"], "codebook_hash": coder.meta["codebook_hash"],
-        "gold_workspace": str(workspace), "gold_kind": "workspace decisions" + (" (complete transcripts)" if complete else ""),
-        "gold_hash": data_hash(examples), "device": coder.placement.describe(),
-        "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
+    report["provenance"] = _provenance(coder, examples, gold_workspace=str(workspace),
+                                       gold_kind="workspace decisions" + (" (complete transcripts)" if complete else ""))
     return report
+
+
+def _provenance(coder, examples, **gold) -> dict:
+    """What produced an evaluation: lccode, the model and codebook (ids and hashes), the gold and its hash."""
+    from lccode.data import data_hash
+
+    return {"lccode_version": __version__, "model_id": coder.meta["model_id"], "model_sha256": coder.meta["weights_sha256"],
+            "codebook_ref": coder.meta["codebook_ref"], "codebook_hash": coder.meta["codebook_hash"], **gold,
+            "gold_hash": data_hash(examples), "device": coder.placement.describe(),
+            "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
 
 def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray, labels: list[str]) -> dict:

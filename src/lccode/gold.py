@@ -92,10 +92,11 @@ def is_gold_transcripts(path: str | Path) -> bool:
         return any(path.glob("*.json"))
     try:
         with path.open(encoding="utf-8") as fh:
-            head = fh.read(4096 if path.suffix.lower() == ".jsonl" else 1 << 20)
+            # A JSONL's first object is its first line, however long a whole transcript makes it.
+            head = fh.readline(1 << 24) if path.suffix.lower() == ".jsonl" else fh.read(1 << 20)
     except (OSError, UnicodeDecodeError):
         return False
-    return '"turns"' in (head.splitlines()[0] if path.suffix.lower() == ".jsonl" and head else head)
+    return '"turns"' in head
 
 
 def _parse(raw: str, path: Path, line: int | None, known: set[str], problems: list[Problem]) -> GoldTranscript | None:
@@ -162,13 +163,13 @@ def _parse(raw: str, path: Path, line: int | None, known: set[str], problems: li
     return GoldTranscript(meta, tuple(turns), f"{path}" + (f":{line}" if line else ""))
 
 
-def segment_gold(gold: list[GoldTranscript], segmenter=None) -> list[tuple[GoldTranscript, list]]:
-    """Each transcript with its segments, cut exactly as `lccode add` cuts them."""
+def segment_gold(gold: list[GoldTranscript], segmenter=None) -> list[tuple[GoldTranscript, Transcript, list]]:
+    """Each transcript, as rendered, with its segments cut exactly as `lccode add` cuts them."""
     from lccode.segment import Segmenter
 
     segmenter = segmenter or Segmenter()
-    segs = segmenter.segment_many([g.transcript() for g in gold])
-    return list(zip(gold, segs))
+    rendered = [g.transcript() for g in gold]
+    return list(zip(gold, rendered, segmenter.segment_many(rendered)))
 
 
 def segment_codes(g: GoldTranscript, tr: Transcript, segments: list) -> list[tuple[str, ...]]:
@@ -205,8 +206,7 @@ def segment_codes(g: GoldTranscript, tr: Transcript, segments: list) -> list[tup
 def gold_examples(gold: list[GoldTranscript], segmenter=None) -> list[Example]:
     """Segment-level examples in transcript order, with their place in the transcript for the context head."""
     out = []
-    for g, segs in segment_gold(gold, segmenter):
-        tr = g.transcript()
+    for g, tr, segs in segment_gold(gold, segmenter):
         for s, codes in zip(segs, segment_codes(g, tr, segs)):
             out.append(Example(s.text, codes, s.lang, s.key, g.meta.community, g.meta.level, s.role,
                                g.meta.id, s.turn_index, g.meta.kind))
