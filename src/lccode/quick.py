@@ -212,9 +212,11 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
     return losses
 
 
-def calibrate(model, pooled: np.ndarray, positions: list, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Temperature and per-code thresholds fitted on dev embeddings (as `lccode train` does); returns them and
-    the dev decisions."""
+def calibrate(model, pooled: np.ndarray, positions: list, y: np.ndarray, examples: list | None = None
+              ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Temperature and per-code thresholds fitted on dev embeddings as `lccode train` does (thresholds on dev
+    excerpts and whole dev turns, `trainer.tuning_rows`, when the dev examples are given); returns them and the
+    dev decisions."""
     import torch
 
     from lccode.context import layout
@@ -225,7 +227,12 @@ def calibrate(model, pooled: np.ndarray, positions: list, y: np.ndarray) -> tupl
         logits = model.logits(torch.as_tensor(pooled), layout(positions) if model.context is not None else None).numpy()
     temperature = fit_temperature(logits, y)
     probs = sigmoid(logits / temperature)
-    thresholds = tune_thresholds(y, probs)
+    if examples is not None:
+        from lccode.trainer import tuning_rows
+
+        thresholds = tune_thresholds(*tuning_rows(examples, y, probs))
+    else:
+        thresholds = tune_thresholds(y, probs)
     model.temperature.fill_(temperature)
     return temperature, thresholds, (probs >= thresholds).astype(np.float32)
 
@@ -251,7 +258,8 @@ def retrain(coder, decided: list[Block], bundle: Bundle, cfg: QuickConfig, progr
     losses = fit_heads(coder.model, list(decided) + bundle.replay, cfg, progress)
     if progress:
         progress("calibrating", 0, 1)
-    temperature, thresholds, dev_pred = calibrate(coder.model, bundle.dev_pooled, bundle.dev_positions, bundle.dev_y)
+    temperature, thresholds, dev_pred = calibrate(coder.model, bundle.dev_pooled, bundle.dev_positions, bundle.dev_y,
+                                                bundle.dev_examples)
     metrics = dev_metrics(bundle.dev_examples, bundle.dev_y, dev_pred, coder.labels)
     return Retrained(temperature, thresholds, metrics, [round(x, 5) for x in losses], time.perf_counter() - t0)
 
