@@ -2,10 +2,10 @@
 retrain after each batch, and the model is measured on held-out data after each.
 
     PYTHONPATH=src python scripts/bench_learning_curve.py [--model models/lc-default] [--seeds 3]
-        [--budgets 50,100,200,400] [--json learning-curve.json]
+        [--budgets 50,100,200,400] [--pool DIR] [--json learning-curve.json]
 
-Simulation: per seed, a random 60% of the transcripts in training_data/transcripts/train form the analyst's
-workspace; the analyst's decision on a segment is its gold label. Starting from the model, batches of reviews
+Simulation: per seed, a random 60% of the coded transcripts in the pool (--pool; default
+training_data/transcripts/train) form the analyst's workspace; the analyst's decision on a segment is its gold label. Starting from the model, batches of reviews
 bring the count to each budget; after each batch the heads are quick-retrained (lccode.quick, exactly as
 `lccode review retrain` does, warm-started from the previous model in the chain) and the model is scored:
 turn-level micro/macro F1 on the held-out transcripts/test, and micro F1 on the dev excerpts (dev.jsonl; note
@@ -13,8 +13,9 @@ that the dev split also sets the thresholds, so excerpt figures are optimistic f
 picks the next segments with the review queue's rule (lccode.uncertainty: review_priority, then spread) under
 the current model; "random" picks uniformly among the not yet reviewed.
 
-Caveat printed with the results: the bundled default model was trained on transcripts/train, so these
-"reviews" re-teach labels the model has seen; the queue then finds what the model could not fit. Encoder
+Give a pool of coded transcripts the model was not trained on (the model card's train_transcripts count and
+train_data_hash say what it saw); with the default pool and a model trained on it, the "reviews" re-teach labels
+the model has seen, and the verdict says so. Encoder
 outputs are cached (models/cache/).
 """
 
@@ -64,6 +65,8 @@ def main() -> None:
     ap.add_argument("--workspace-share", type=float, default=0.6, help="share of the pool's transcripts per seed")
     ap.add_argument("--pool-share", type=float, default=1.0,
                     help="use only this share of the training transcripts as the pool (fewer to encode)")
+    ap.add_argument("--pool", default=None, help="folder of coded transcripts the analyst reviews "
+                    "(default: training_data/transcripts/train)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -84,7 +87,8 @@ def main() -> None:
                              coder.meta.get("input_prefix", "query: "), coder.meta.get("max_length", 128))
     t0 = time.perf_counter()
     td = REPO / "training_data"
-    pool = load_examples(td / "transcripts" / "train", labels)
+    pool_dir = Path(args.pool) if args.pool else td / "transcripts" / "train"
+    pool = load_examples(pool_dir, labels)
     pool_docs = sorted({e.doc for e in pool})
     keep = set(random.Random(7).sample(pool_docs, max(1, round(args.pool_share * len(pool_docs)))))
     pool = [e for e in pool if e.doc in keep]
@@ -108,7 +112,8 @@ def main() -> None:
     coder.model.load_state_dict(parent_heads, strict=False)
     start = evaluate(None)
     results = {"model": coder.meta["model_id"], "budgets": budgets, "seeds": args.seeds, "prep_seconds": round(prep_s, 1),
-               "pool_segments": len(pool), "pool_transcripts": len(docs), "workspace_share": args.workspace_share,
+               "pool": str(pool_dir), "pool_segments": len(pool), "pool_transcripts": len(docs),
+               "pool_is_bundled_train": not args.pool, "workspace_share": args.workspace_share,
                "start": start, "runs": []}
     print(f"model {results['model']}: start test turn micro-F1 {start['test']['turn_micro_f1']:.3f}, "
           f"excerpt micro-F1 {start['excerpts']['micro_f1']:.3f} (prep {prep_s:.0f} s)", flush=True)
@@ -188,9 +193,10 @@ def verdict(results: dict) -> str:
     if target["mean"] - start <= noise:
         best = max(s[f"{a}/{b}"]["test_turn_micro_f1"]["mean"] for a in ("queue", "random") for b in budgets)
         return (f"Inconclusive: no arm moves test turn micro-F1 beyond the spread over seeds (start {start:.3f}; "
-                f"{top} random reviews {target['mean']:.3f} ± {target['sd']:.3f}; best mean {best:.3f}). The pool is "
-                "the model's own training split, so reviews re-teach labels it has seen; the queue does pick the "
-                "model's errors far more often than random (see new_reviews_the_model_had_wrong).")
+                f"{top} random reviews {target['mean']:.3f} ± {target['sd']:.3f}; best mean {best:.3f})."
+                + (" The pool is the bundled training split, so for a model trained on it reviews re-teach labels it has seen."
+                   if results.get("pool_is_bundled_train") else "")
+                + " See new_reviews_the_model_had_wrong for how often each arm picked the model's errors.")
     reach = [b for b in budgets if s[f"queue/{b}"]["test_turn_micro_f1"]["mean"] >= target["mean"] - noise / 2]
     if reach and reach[0] <= top // 2:
         return (f"Yes: queue-chosen reviews reach the test turn micro-F1 of {top} random reviews ({target['mean']:.3f}; "
