@@ -138,10 +138,9 @@ def test_round_trip_gives_back_texts_spans_and_codes(uni_ws, tmp_path):
     seg = back["Die zei nooit wie er mocht beslissen, dus dat bleef hangen."]
     assert seg.codes == ("bd_decision_authority", "bd_time_pressure") and seg.analysts == ("ann",)
     assert seg.speaker == "Anouk" and seg.role == "respondent" and seg.lang == "nl"
-    row = target.conn.execute("SELECT source, analyst FROM decisions WHERE segment_key=?", (seg.key,)).fetchone()
-    assert tuple(row) == ("refi", "ann")
-    assert target.transcripts()[0]["community"] == "zorg-leerlab"
-    assert target.transcripts()[0]["level"] == "micro"
+    assert [(d.source, d.analyst) for d in target.decisions(segment_key=seg.key)] == [("refi", "ann")]
+    assert target.transcripts()[0].community == "zorg-leerlab"
+    assert target.transcripts()[0].level == "micro"
 
 
 def test_model_codings_can_be_left_out(uni_ws, tmp_path):
