@@ -88,7 +88,7 @@ def filter_values(ws, name: str) -> list[str]:
     """The values a filter can take in this workspace (for error messages and the web page's menus)."""
     if name == "code":
         return ws.codebook().code_ids
-    return ws.values(name)
+    return ws.filter_values(name)
 
 
 def decided_keys(ws, analyst: str | None) -> set[str]:

@@ -28,6 +28,8 @@ __all__ = ["CODEBOOK_NAME", "DB_NAME", "AddResult", "Decision", "Prediction", "R
 
 
 class Workspace(TranscriptStore, RunStore, PredictionStore, DecisionStore):
+    """An open workspace: its folder and one SQLite connection (one per thread: connections are not shared)."""
+
     def __init__(self, root: Path, conn: sqlite3.Connection):
         self.root = root
         self.conn = conn

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lccode.errors import InputError
 from lccode.records import Segment
 from lccode.workspace.db import now
 from lccode.workspace.records import Decision
+from lccode.workspace.transcripts import where_sql
 
 STATUSES = ("coded", "unsure")
 # Each analyst's latest decision per segment: the one definition every reader of decisions uses.
@@ -31,8 +33,8 @@ class DecisionStore:
 
     conn: sqlite3.Connection
 
-    def add_decision(self, seg: Segment, analyst: str, status: str, codes, source: str, proposal: dict | None = None,
-                     model_id: str | None = None, created_at: str | None = None) -> int:
+    def add_decision(self, seg: Segment, analyst: str, status: str, codes: Iterable[str], source: str,
+                     proposal: dict | None = None, model_id: str | None = None, created_at: str | None = None) -> int:
         """Store one decision as given, in the caller's transaction (or its own); returns its id.
         Checking it is the caller's job (see `record_decision`)."""
         with self.transaction():
@@ -52,8 +54,7 @@ class DecisionStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
-        return [Decision.from_row(r) for r in self.conn.execute(sql, params)]
+        return [Decision.from_row(r) for r in self.conn.execute(f"{_SELECT}{where_sql(where)} ORDER BY d.id", params)]
 
     def decided_keys(self, analyst: str) -> list[str]:
         """The segments this analyst decided (an 'unsure' counts), most recently decided first."""

@@ -147,7 +147,7 @@ class TranscriptStore:
         segs = [row_to_segment(r) for r in rows]
         return [s for s in segs if s.index < seg.index], [s for s in segs if s.index > seg.index]
 
-    def values(self, name: str) -> list[str]:
+    def filter_values(self, name: str) -> list[str]:
         """The values a filter (`SCOPE`) takes in this workspace, sorted, for menus and error messages."""
         if name not in SCOPE:
             raise ValueError(f"unknown segment filter {name!r}")
