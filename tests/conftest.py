@@ -26,10 +26,6 @@ MANIFESTS = FIXTURES / "manifests"
 CODEBOOKS = FIXTURES / "codebooks"
 SAMPLE = REPO / "corpus_sample"
 
-# The tables a workspace holds; snapshots compare all of them.
-TABLES = ("meta", "transcripts", "segments", "runs", "predictions", "decisions")
-
-
 @pytest.fixture(scope="session")
 def segmenter():
     from lccode.segment import Segmenter
@@ -102,20 +98,17 @@ def copy_files(tmp_path):
 
 def snapshot(ws) -> dict[str, list[tuple]]:
     """Every row of every workspace table, in a stable order, for before/after comparisons."""
-    out = {}
-    for table in TABLES:
-        rows = ws.conn.execute(f"SELECT * FROM {table}").fetchall()
-        out[table] = sorted(tuple(r) for r in rows)
-    return out
+    return ws.dump()
 
 
 def db_snapshot(root: Path) -> dict[str, list[tuple]]:
-    """`snapshot` of the workspace at `root`, through a connection of its own."""
-    import sqlite3
+    """`snapshot` of the workspace at `root`, through a connection of its own (not `Workspace.open`, which would
+    mark runs interrupted and so could change what it is asked to compare)."""
+    from lccode.workspace import DB_NAME, db
 
-    conn = sqlite3.connect(root / "lccode.sqlite")
+    conn = db.connect(root / DB_NAME)
     try:
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in TABLES}
+        return db.dump(conn)
     finally:
         conn.close()
 

@@ -31,20 +31,20 @@ def test_a_run_of_a_killed_process_is_marked_interrupted(workspace):
         ws = Workspace.open({str(root)!r})
         ws.start_run("code", model_id="killed")
     """)
-    status = dict(workspace.conn.execute("SELECT model_id, status FROM runs").fetchall())
+    status = {r.model_id: r.status for r in workspace.runs()}
     assert status == {"live": "running", "killed": "running"}  # nothing has looked yet
     ws = Workspace.open(root)
     try:
-        rows = {r["model_id"]: r for r in ws.conn.execute("SELECT * FROM runs")}
-        assert rows["killed"]["status"] == "interrupted" and rows["killed"]["finished_at"]
-        assert rows["live"]["status"] == "running" and rows["live"]["finished_at"] is None
-        assert ws.meta(f"run_owner:{rows['killed']['id']}") is None
+        rows = {r.model_id: r for r in ws.runs()}
+        assert rows["killed"].status == "interrupted" and rows["killed"].finished_at
+        assert rows["live"].status == "running" and rows["live"].finished_at is None
+        assert ws.meta(f"run_owner:{rows['killed'].id}") is None
         assert ws.mark_interrupted_runs() == []  # marked once
     finally:
         ws.close()
     workspace.finish_run(mine)
     assert workspace.meta(f"run_owner:{mine}") is None
-    assert workspace.conn.execute("SELECT status FROM runs WHERE id=?", (mine,)).fetchone()[0] == "done"
+    assert workspace.run(mine).status == "done"
 
 
 def test_temp_files_of_a_killed_writer_are_cleaned_by_the_next_write(tmp_path):

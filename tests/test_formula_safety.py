@@ -135,7 +135,7 @@ def test_review_csv_round_trip(hostile_ws, tmp_path):
     path.write_text(buf.getvalue(), encoding="utf-8-sig")
     out = import_sheet(hostile_ws, path)
     assert out["imported"] == len(LINES)
-    keys = {r[0] for r in hostile_ws.conn.execute("SELECT segment_key FROM decisions WHERE source='sheet'")}
+    keys = {d.segment_key for d in hostile_ws.decisions() if d.source == "sheet"}
     assert keys == {s.key for s in hostile_ws.segments()}
 
 
@@ -154,5 +154,5 @@ def test_review_xlsx_round_trip(hostile_ws, tmp_path):
     wb.save(path)
     out = import_sheet(hostile_ws, path)
     assert out["imported"] == len(LINES)
-    texts = {r[0] for r in hostile_ws.conn.execute("SELECT segment_text FROM decisions WHERE analyst='Bram'")}
+    texts = {d.segment_text for d in hostile_ws.decisions(analyst="Bram")}
     assert texts == set(LINES)

@@ -140,7 +140,7 @@ def test_cli_add_prints_what_was_taken_and_skipped(tmp_path, cli):
     assert "1 segment;" in lines["short.txt"] and not re.search(r"(?<!\d)1 segments", out)
     from lccode.workspace import Workspace
 
-    stored = [r["id"] for r in Workspace.open(ws).transcripts()]
+    stored = [t.id for t in Workspace.open(ws).transcripts()]
     assert stored == ["ID2", "en_roles_interview", "short", "survey456", "transcript"]
 
 
@@ -165,5 +165,5 @@ def test_other_languages_are_labelled_other_with_the_language_recorded(tmp_path,
     assert "other (hu)" in out and "other (fr)" in out
     from lccode.workspace import Workspace
 
-    langs = {s.lang for s in Workspace.open(ws).segments("t.id='hu'")}
+    langs = {s.lang for s in Workspace.open(ws).segments(transcript="hu")}
     assert "other" in langs and not langs & {"nl"}

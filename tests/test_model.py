@@ -223,9 +223,9 @@ def test_evaluate_whole_transcripts_reports_turns_and_unreliable_codes(tiny_mode
 
 def test_evaluate_against_workspace_decisions(tiny_model, tmp_path):
     from lccode.evaluate import evaluate_workspace
-    from lccode.review.decisions import record_decision
     from lccode.workspace import Workspace
     from lccode.workspace.add import add_paths
+    from lccode.workspace.decisions import record_decision
 
     ws = Workspace.create(tmp_path / "ws")
     src = tmp_path / "t.txt"
@@ -255,12 +255,12 @@ def test_coding_a_workspace_stores_probabilities_and_skips_on_rerun(tiny_model, 
     add_paths(ws, [src])
     first = code_workspace(ws, tiny_model[0], "cpu")
     assert first["segments"] == ws.status()["segments"] == 3
-    row = ws.conn.execute("SELECT probs, codes FROM predictions LIMIT 1").fetchone()
-    assert set(json.loads(row[0])) == set(ws.codebook().code_ids)
+    stored = ws.predictions(tiny_model[1]["model_id"])
+    assert len(stored) == 3 and all(set(p.probs) == set(ws.codebook().code_ids) for p in stored.values())
     again = code_workspace(ws, tiny_model[0], "cpu")
     assert again["segments"] == 0
-    run = ws.last_run("code")
-    assert run["model_id"] == tiny_model[1]["model_id"] and run["codebook_ref"] == ws.codebook().ref
+    run = ws.code_run()
+    assert run.model_id == tiny_model[1]["model_id"] and run.codebook_ref == ws.codebook().ref
 
 
 def test_evaluate_reports_agreement_and_error_capture(tiny_model, tmp_path):
@@ -362,10 +362,10 @@ def test_coding_stores_every_chunk_from_its_storage_thread(tiny_model, sample_wo
         stats = code_workspace(ws, tiny_model[0], "cpu", chunk=chunk)
         assert stats["segments"] == ws.status()["segments"] and stats["chunk"] == chunk
         assert stats["batch_size"] == 64 and 0 <= stats["padding_waste"] < 0.5
-        copies.append({r[0]: (r[1], r[2]) for r in ws.conn.execute("SELECT segment_key, probs, codes FROM predictions")})
+        copies.append({k: (p.probs, p.codes) for k, p in ws.predictions(tiny_model[1]["model_id"]).items()})
         ws.close()
     assert copies[0].keys() == copies[1].keys()
-    one, many = ([json.loads(c[k][0])[code] for k in sorted(c) for code in json.loads(c[k][0])] for c in copies)
+    one, many = ([c[k][0][code] for k in sorted(c) for code in c[k][0]] for c in copies)
     assert np.allclose(one, many, atol=1e-3)
     same = np.mean([copies[0][k][1] == copies[1][k][1] for k in copies[0]])
     assert same >= 0.995
@@ -373,13 +373,14 @@ def test_coding_stores_every_chunk_from_its_storage_thread(tiny_model, sample_wo
 
 def test_interrupted_coding_keeps_the_chunks_already_coded(tiny_model, sample_workspace, tmp_path):
     import shutil
+    from collections import Counter
 
     from lccode.predict import code_workspace
     from lccode.workspace import Workspace
 
     shutil.copytree(sample_workspace.root, tmp_path / "ws")
     ws = Workspace.open(tmp_path / "ws")
-    per_doc = dict(ws.conn.execute("SELECT transcript_id, COUNT(*) FROM segments GROUP BY transcript_id").fetchall())
+    per_doc = Counter(s.transcript_id for s in ws.segments())
     first = per_doc[min(per_doc)]  # chunk=200 codes one sample transcript (200-400 segments) at a time, by id
 
     def stop_in_the_second_chunk(n):  # progress comes per batch; a chunk is stored when all of it is coded
@@ -389,10 +390,9 @@ def test_interrupted_coding_keeps_the_chunks_already_coded(tiny_model, sample_wo
 
     with pytest.raises(KeyboardInterrupt):
         code_workspace(ws, tiny_model[0], "cpu", progress=stop_in_the_second_chunk, chunk=200)
-    stored = ws.conn.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
-    coded = dict(ws.conn.execute("SELECT s.transcript_id, COUNT(*) FROM predictions p JOIN segments s "
-                                 "ON s.key = p.segment_key GROUP BY s.transcript_id").fetchall())
+    stored = len(ws.predictions(tiny_model[1]["model_id"]))
+    coded = Counter(s.transcript_id for s, _ in ws.coded_segments(tiny_model[1]["model_id"]))
     assert stored == first and coded == {min(per_doc): first}  # the first chunk, whole
-    assert ws.conn.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0] == "interrupted"
+    assert ws.runs()[-1].status == "interrupted"
     rest = code_workspace(ws, tiny_model[0], "cpu")
     assert rest["segments"] == ws.status()["segments"] - stored

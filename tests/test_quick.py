@@ -60,11 +60,11 @@ def test_options_are_checked():
 @pytest.mark.slow
 def test_quick_retrain_learns_from_decisions_saves_a_model_and_recodes(tmp_path, tiny_model, codebook):
     from lccode.predict import Coder, code_workspace, positions_of
-    from lccode.review.decisions import effective_codes, record_decision
     from lccode.review.queue import latest_code_run
     from lccode.review.retrain import retrain_workspace
     from lccode.workspace import Workspace
     from lccode.workspace.add import add_paths
+    from lccode.workspace.decisions import effective_codes, record_decision
 
     model_dir, meta, _ = tiny_model
     ws = Workspace.create(tmp_path / "ws")
@@ -74,7 +74,7 @@ def test_quick_retrain_learns_from_decisions_saves_a_model_and_recodes(tmp_path,
     decided = segs[:6]
     for s in decided:  # the analyst says every one of them is about reciprocity, a code the tiny model never proposes
         record_decision(ws, s.key, "Anna", ["sf_reciprocity"])
-    before = json.loads(ws.conn.execute("SELECT probs FROM predictions WHERE segment_key=?", (decided[0].key,)).fetchone()[0])
+    before = ws.prediction(decided[0].key, meta["model_id"]).probs
     stages = []
     gold = REPO / "training_data" / "transcripts"
     out = retrain_workspace(ws.root, QuickConfig(epochs=3, replay=60, decision_weight=8.0), tmp_path / "quick",
@@ -89,16 +89,14 @@ def test_quick_retrain_learns_from_decisions_saves_a_model_and_recodes(tmp_path,
     # the queue now follows the new model, every segment coded by it, from cached encoder outputs
     assert latest_code_run(Workspace.open(ws.root)).model_id == qmeta["model_id"] and out["coded"] == len(segs)
     assert list((ws.root / "cache").glob("pooled-*.npz"))
-    after = json.loads(ws.conn.execute("SELECT probs FROM predictions WHERE segment_key=? AND model_id=?",
-                                       (decided[0].key, qmeta["model_id"])).fetchone()[0])
+    after = ws.prediction(decided[0].key, qmeta["model_id"]).probs
     assert after["sf_reciprocity"] > before["sf_reciprocity"] + 0.05  # it learned from the decisions
     # the saved folder is a normal model: loaded afresh, it codes exactly as stored
     coder = Coder.load(tmp_path / "quick", codebook, "cpu")
-    kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
+    kinds = {t.id: t.kind for t in ws.transcripts()}
     probs = coder.probabilities([s.text for s in segs], positions=positions_of(segs, kinds))
-    stored = {r[0]: json.loads(r[1]) for r in ws.conn.execute("SELECT segment_key, probs FROM predictions WHERE model_id=?",
-                                                              (qmeta["model_id"],))}
+    stored = {k: p.probs for k, p in ws.predictions(qmeta["model_id"]).items()}
     assert np.allclose([[stored[s.key][c] for c in coder.labels] for s in segs], probs, atol=2e-3)
     # human decisions stay final
     eff = effective_codes(ws)
-    assert all(eff[s.key]["source"] == "analyst" and eff[s.key]["codes"] == ("sf_reciprocity",) for s in decided)
+    assert all(eff[s.key].source == "analyst" and eff[s.key].codes == ("sf_reciprocity",) for s in decided)

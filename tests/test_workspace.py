@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -10,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from lccode.errors import InputError, LccodeError
-from lccode.review.decisions import effective_codes, record_decision
-from lccode.workspace import CODEBOOK_NAME, DB_NAME, Workspace, db
+from lccode.workspace import CODEBOOK_NAME, DB_NAME, Prediction, Workspace, db
 from lccode.workspace.add import add_paths
+from lccode.workspace.decisions import effective_codes, record_decision
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
@@ -30,8 +29,8 @@ def add(ws, *paths, **overrides):
 def test_create_makes_a_database_and_a_codebook_copy(tmp_path):
     ws = Workspace.create(tmp_path / "ws", unit="turn", context=2)
     assert (tmp_path / "ws" / DB_NAME).is_file() and (tmp_path / "ws" / CODEBOOK_NAME).is_file()
-    assert ws.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert ws.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.pragma(ws.conn, "journal_mode") == "wal"
+    assert db.pragma(ws.conn, "foreign_keys") == 1
     assert db.schema_version(ws.conn) == db.SCHEMA_VERSION
     assert ws.meta("unit") == "turn" and ws.meta("context") == "2"
     assert ws.meta("codebook_ref") == ws.codebook().ref and ws.meta("created_by").startswith("lccode ")
@@ -63,14 +62,13 @@ def test_migrate_creates_every_table_and_is_idempotent(tmp_path):
     conn = db.connect(tmp_path / "x.sqlite")
     assert db.schema_version(conn) == 0
     assert db.migrate(conn) == db.SCHEMA_VERSION
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"meta", "transcripts", "segments", "runs", "predictions", "decisions"} <= tables
+    assert set(db.TABLES) <= db.table_names(conn)
     assert db.migrate(conn) == db.SCHEMA_VERSION  # nothing to do the second time
     conn.close()
 
 
 def test_a_newer_workspace_is_refused(workspace):
-    workspace.conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(db.SCHEMA_VERSION + 1),))
+    workspace.set_meta("schema_version", str(db.SCHEMA_VERSION + 1))
     with pytest.raises(LccodeError, match="newer lccode"):
         Workspace.open(workspace.root)
 
@@ -83,7 +81,7 @@ def test_a_failing_migration_leaves_the_schema_as_it_was(snap, workspace, monkey
     with pytest.raises(sqlite3.OperationalError):
         Workspace.open(workspace.root)
     assert db.schema_version(workspace.conn) == nxt - 1
-    assert not workspace.conn.execute("SELECT 1 FROM sqlite_master WHERE name='notes'").fetchone()
+    assert "notes" not in db.table_names(workspace.conn)
     assert snap(workspace) == before
     # A correct migration then applies on open.
     monkeypatch.setitem(db.MIGRATIONS, nxt, "CREATE TABLE notes (x TEXT)")
@@ -99,7 +97,7 @@ def test_add_stores_every_fixture_transcript(workspace, fixture_transcripts, fix
     assert set(results) == set(fixture_transcripts)
     assert all(status == "added" for status, _ in results.values())
     for tid, segs in fixture_segments.items():
-        stored = workspace.segments("s.transcript_id=?", (tid,))
+        stored = workspace.segments(transcript=tid)
         assert [(s.key, s.text, s.start_char, s.speaker, s.role, s.lang, s.t_start) for s in stored] == [
             (s.key, s.text, s.start_char, s.speaker, s.role, s.lang, s.t_start) for s in segs]
         text = workspace.transcript_text(tid)
@@ -118,8 +116,8 @@ def test_the_whole_sample_corpus_in_a_workspace(sample_workspace):
     assert set(st["by"]["level"]) == {"ecosystem", "fieldlab", "micro"}
     assert len(st["by"]["community"]) >= 4
     for row in sample_workspace.transcripts():
-        text = row["text"]
-        segs = sample_workspace.segments("s.transcript_id=?", (row["id"],))
+        text = sample_workspace.transcript_text(row.id)
+        segs = sample_workspace.segments(transcript=row.id)
         assert segs and all(text[s.start_char:s.end_char] == s.text for s in segs)
 
 
@@ -136,7 +134,7 @@ def test_files_without_a_manifest_take_the_options(workspace, copy_files):
     assert add(workspace, folder, community="zorg", level="micro", language="en") == {
         "en_roles_interview": ("added", 11)}
     row = workspace.transcripts()[0]
-    assert (row["community"], row["level"], row["language"]) == ("zorg", "micro", "en")
+    assert (row.community, row.level, row.language) == ("zorg", "micro", "en")
 
 
 def test_two_files_with_one_id_are_refused(workspace, copy_files):
@@ -168,32 +166,31 @@ def test_a_changed_file_is_re_segmented_and_keeps_decisions(snap, workspace, tmp
     path.write_text(ORIGINAL, encoding="utf-8")
     shutil.copy(TRANSCRIPTS / "nl_hash_stamps.txt", folder / "other.txt")
     add(workspace, folder)
-    segs = {s.text: s for s in workspace.segments("s.transcript_id='fieldlab'")}
+    segs = {s.text: s for s in workspace.segments(transcript="fieldlab")}
     kept, dropped = segs["Een netwerk vooral."], segs["Wij hadden net een nieuwe hal."]
     record_decision(workspace, kept.key, "marit", ["out_joint_practice"])
     record_decision(workspace, dropped.key, "marit", ["sf_conditions"])
     run = workspace.start_run("code", model_id="m1", model_hash="abc", codebook_ref=workspace.meta("codebook_ref"),
                               params={"thresholds": {"out_learning": 0.5}})
-    workspace.conn.execute("INSERT INTO predictions VALUES(?,?,?,?,?,?)",
-                           (kept.key, "m1", run, json.dumps({"out_learning": 0.8}), json.dumps(["out_learning"]), "t"))
+    workspace.store_predictions([Prediction(kept.key, "m1", run, {"out_learning": 0.8}, ("out_learning",), "t")])
     workspace.finish_run(run)
-    other_rows = workspace.segments("s.transcript_id='other'")
+    other_rows = workspace.segments(transcript="other")
     before = snap(workspace)
 
     path.write_text(EDITED, encoding="utf-8")
     assert add(workspace, folder) == {"fieldlab": ("updated", 8), "other": ("unchanged", 0)}
 
-    after = {s.text: s for s in workspace.segments("s.transcript_id='fieldlab'")}
+    after = {s.text: s for s in workspace.segments(transcript="fieldlab")}
     assert "Wij hadden toevallig ruimte over." in after and "En twee nieuwe collega's." in after
     # Unchanged sentences keep their keys, so their decision and prediction apply again.
     assert after["Een netwerk vooral."].key == kept.key
     assert after["Met een telefoontje van de gemeente."].key == segs["Met een telefoontje van de gemeente."].key
-    assert effective_codes(workspace)[kept.key]["codes"] == ("out_joint_practice",)
+    assert effective_codes(workspace)[kept.key].codes == ("out_joint_practice",)
     # Nothing else is lost: decisions, runs and predictions are as before; the other transcript is untouched.
     now = snap(workspace)
     for table in ("decisions", "runs", "predictions"):
         assert now[table] == before[table]
-    assert workspace.segments("s.transcript_id='other'") == other_rows
+    assert workspace.segments(transcript="other") == other_rows
     st = workspace.status()
     assert st["orphaned_decisions"] == 1 and st["reviewed"] == 1
     assert workspace.transcript_text("fieldlab") == EDITED
@@ -210,7 +207,7 @@ def test_a_corrected_manifest_row_updates_an_unchanged_file(workspace, tmp_path)
     manifest.write_text("file,id,community,level,roles\nen_crlf.txt,zorg-1,zorg-leerlab,micro,Respondent=participant\n",
                         encoding="utf-8")
     assert add(workspace, folder) == {"zorg-1": ("updated", 5)}
-    assert workspace.transcripts()[0]["community"] == "zorg-leerlab"
+    assert workspace.transcripts()[0].community == "zorg-leerlab"
     segs = workspace.segments()
     assert [s.key for s in segs] == keys
     assert {s.role for s in segs if s.speaker == "Respondent"} == {"participant"}
@@ -254,6 +251,32 @@ def test_a_write_that_fails_halfway_is_rolled_back(snap, workspace, fixture_tran
     assert snap(workspace) == before
 
 
+def test_transactions_nest_an_inner_failure_takes_back_only_the_inner_part(workspace, fixture_transcripts,
+                                                                            fixture_segments):
+    tr, segs = fixture_transcripts["nl-hash"], fixture_segments["nl-hash"]
+    with workspace.transaction():
+        workspace.set_meta("outer", "before")
+        with pytest.raises(KeyboardInterrupt), workspace.transaction():
+            workspace.add_transcript(tr, segs)  # a transaction of its own, so three deep here
+            assert workspace.count_segments() == len(segs)
+            raise KeyboardInterrupt
+        assert workspace.transcripts() == [] and workspace.count_segments() == 0
+        workspace.set_meta("outer", "after")
+    assert workspace.meta("outer") == "after" and workspace.status()["transcripts"] == 0
+    workspace.add_transcript(tr, segs)  # the next transaction starts from a clean slate
+    assert [t.id for t in workspace.transcripts()] == ["nl-hash"]
+
+
+def test_transactions_nest_an_outer_failure_takes_back_everything(snap, workspace, fixture_transcripts,
+                                                                   fixture_segments):
+    before = snap(workspace)
+    with pytest.raises(KeyboardInterrupt), workspace.transaction():
+        workspace.set_meta("outer", "1")
+        workspace.add_transcript(fixture_transcripts["nl-hash"], fixture_segments["nl-hash"])  # committed inside...
+        raise KeyboardInterrupt
+    assert snap(workspace) == before  # ...only as far as the outer transaction: taken back with it
+
+
 def test_an_interrupted_batch_keeps_the_files_stored_before(workspace, copy_files, monkeypatch):
     batch = copy_files(TRANSCRIPTS / "en_crlf.txt", TRANSCRIPTS / "en_roles_interview.txt")
     real = Workspace.add_transcript
@@ -266,7 +289,7 @@ def test_an_interrupted_batch_keeps_the_files_stored_before(workspace, copy_file
     monkeypatch.setattr(Workspace, "add_transcript", interrupted)
     with pytest.raises(KeyboardInterrupt):
         add(workspace, batch)
-    assert [r["id"] for r in workspace.transcripts()] == ["en_crlf"]
+    assert [t.id for t in workspace.transcripts()] == ["en_crlf"]
     monkeypatch.undo()
     assert add(workspace, batch) == {"en_crlf": ("unchanged", 0), "en_roles_interview": ("added", 11)}
 

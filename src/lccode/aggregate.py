@@ -8,7 +8,6 @@ counted separately (`CodedCorpus.unprocessed`) rather than silently treated as "
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -189,42 +188,38 @@ class Summary:
 def load_corpus(ws, model_id: str | None = None) -> CodedCorpus:
     """Every segment with its final codes (people's decisions over the model's proposals) and its metadata."""
     from lccode import __version__
-    from lccode.review.decisions import current_model_id, effective_codes
     from lccode.workspace import now
+    from lccode.workspace.decisions import effective_codes
 
     cb = ws.codebook()
-    model_id = model_id or current_model_id(ws)
+    model_id = model_id or ws.current_model_id()
     order = {c: i for i, c in enumerate(cb.code_ids)}
     eff = effective_codes(ws, model_id)
-    rows = ws.conn.execute(
-        "SELECT s.*, t.community, t.level, t.kind, t.language AS t_language FROM segments s "
-        "JOIN transcripts t ON t.id = s.transcript_id ORDER BY s.transcript_id, s.idx").fetchall()
+    stored = {t.id: t for t in ws.transcripts()}
+    all_segments = ws.segments()
     segs, unprocessed = [], []
-    for r in rows:
-        info = eff.get(r["key"])
+    for s in all_segments:
+        info = eff.get(s.key)
         if info is None:
-            unprocessed.append(r["key"])
+            unprocessed.append(s.key)
             continue
+        t = stored[s.transcript_id]
         # Codes of an older codebook version are left out rather than shown under a name that no longer exists.
-        codes = tuple(sorted((c for c in set(info["codes"]) if c in order), key=order.get))
-        lang = r["lang"] or (r["t_language"] if r["t_language"] in ("nl", "en") else None)
+        codes = tuple(sorted((c for c in set(info.codes) if c in order), key=order.get))
+        lang = s.lang or (t.language if t.language in ("nl", "en") else None)
         segs.append(CodedSegment(
-            r["key"], r["transcript_id"], r["idx"], r["start_char"], r["end_char"], r["text"], r["speaker"], r["role"],
-            r["turn_index"], lang, r["t_start"], r["t_end"], r["community"], r["level"], r["kind"], codes,
-            info["source"], dict(info.get("probs") or {}), tuple(info.get("analysts", ())),
-            bool(info.get("disagreement", False))))
-    transcripts = {t["id"]: {"community": t["community"], "level": t["level"], "kind": t["kind"],
-                             "language": t["language"], "date": t["date"]} for t in ws.transcripts()}
-    run = None
-    if model_id:
-        run = ws.conn.execute("SELECT * FROM runs WHERE kind='code' AND model_id=? AND status='done' "
-                              "ORDER BY id DESC LIMIT 1", (model_id,)).fetchone()
-    params = json.loads(run["params"]) if run else {}
+            s.key, s.transcript_id, s.index, s.start_char, s.end_char, s.text, s.speaker, s.role, s.turn_index, lang,
+            s.t_start, s.t_end, t.community, t.level, t.kind, codes, info.source, dict(info.probs or {}),
+            info.analysts, info.disagreement))
+    transcripts = {t.id: {"community": t.community, "level": t.level, "kind": t.kind, "language": t.language,
+                          "date": t.date} for t in stored.values()}
+    run = ws.code_run(model_id) if model_id else None
+    params = run.params if run else {}
     prov = Provenance(
         __version__, now(), str(ws.root), cb.id, cb.version, cb.ref, cb.hash, model_id,
-        run["model_hash"] if run else None, params.get("model_name"), params.get("base_model"),
-        run["id"] if run else None, run["finished_at"] if run else None, dict(params.get("dev_metrics") or {}, test=params.get("test_metrics") or {}),
-        params.get("thresholds") or {}, len(transcripts), len(rows), len(segs), sum(s.reviewed for s in segs))
+        run.model_hash if run else None, params.get("model_name"), params.get("base_model"),
+        run.id if run else None, run.finished_at if run else None, dict(params.get("dev_metrics") or {}, test=params.get("test_metrics") or {}),
+        params.get("thresholds") or {}, len(transcripts), len(all_segments), len(segs), sum(s.reviewed for s in segs))
     return CodedCorpus(cb, tuple(segs), tuple(unprocessed), transcripts, prov)
 
 

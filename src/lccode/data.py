@@ -108,8 +108,8 @@ def label_matrix(examples: list[Example], code_ids: list[str]):
 
 
 def workspace_examples(ws, analyst: str | None = None) -> tuple[list[Example], list[int]]:
-    """Reviewed segments as examples: each segment's final human codes (see review.decisions)."""
-    from lccode.review.decisions import final_decisions
+    """Reviewed segments as examples: each segment's final human codes (see workspace.decisions)."""
+    from lccode.workspace.decisions import final_decisions
 
     out, ids = [], []
     for d in final_decisions(ws, analyst=analyst):

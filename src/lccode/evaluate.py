@@ -40,8 +40,8 @@ def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: b
     from lccode.data import Example
     from lccode.errors import InputError
     from lccode.predict import Coder, positions_of
-    from lccode.review.decisions import final_decisions
     from lccode.workspace import Workspace
+    from lccode.workspace.decisions import final_decisions
 
     ws = Workspace.open(workspace)
     coder = Coder.load(model_dir, ws.codebook(), device)
@@ -51,8 +51,8 @@ def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: b
                          expected="segments reviewed by an analyst or imported from a coded project",
                          fix="review segments (lccode review serve) or import a coded project (lccode import refi)")
     docs = sorted({d.transcript_id for d in final.values()})
-    segs = ws.segments(f"s.transcript_id IN ({','.join('?' * len(docs))})", tuple(docs))
-    kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
+    segs = ws.segments(transcripts=docs)
+    kinds = {t.id: t.kind for t in ws.transcripts()}
     probs = coder.probabilities([s.text for s in segs], batch_size, None, positions_of(segs, kinds))
     decided_turns: dict[tuple, bool] = {}
     for s in segs:

@@ -187,9 +187,6 @@ class Coder:
         return (probs >= self.thresholds).astype(np.float32)
 
 
-_PENDING = "s.key NOT IN (SELECT segment_key FROM predictions WHERE model_id=?)"
-
-
 def _slim(metrics: dict | None) -> dict:
     """Figures a run records about its model: summaries and the unreliable codes, no per-code tables."""
     def strip(d):
@@ -217,8 +214,7 @@ def _transcript_chunks(ws, segs, chunk: int = 512):
         group.append(doc)
         size += len(by_doc[doc])
         if size >= chunk or i == len(docs) - 1:
-            marks = ",".join("?" * len(group))
-            context = ws.segments(f"s.transcript_id IN ({marks})", tuple(group))
+            context = ws.segments(transcripts=group)
             yield [s for d in group for s in by_doc[d]], context
             group, size = [], 0
 
@@ -228,8 +224,8 @@ def pending_count(ws, model_dir: str | Path, redo: bool = False) -> int:
     from lccode.modeling import read_meta
 
     if redo:
-        return ws.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0]
-    return ws.conn.execute(f"SELECT COUNT(*) FROM segments s WHERE {_PENDING}", (read_meta(model_dir)["model_id"],)).fetchone()[0]
+        return ws.count_segments()
+    return ws.count_pending(read_meta(model_dir)["model_id"])
 
 
 # Per device: segments per batch (the token budget is 32 tokens a segment) and segments per stored chunk. A GPU
@@ -239,18 +235,15 @@ SIZES = {"cpu": (64, 2048), "cuda": (512, 8192)}
 
 
 class _Storage:
-    """Stores coded chunks on a thread with its own SQLite connection, so that JSON encoding and writes
+    """Stores coded chunks on a thread with its own connection to the workspace, so that JSON encoding and writes
     (~50 µs a segment) overlap with the model's next chunk instead of following it. At most two chunks wait;
     an error in storing surfaces in the coding loop, and `close` waits until every coded chunk is stored."""
 
     def __init__(self, ws, labels: list[str], model_id: str, run: int):
         from concurrent.futures import ThreadPoolExecutor
 
-        from lccode.workspace import DB_NAME
-        from lccode.workspace.db import connect
-
         self.labels, self.model_id, self.run = labels, model_id, run
-        self.conn = connect(ws.root / DB_NAME)
+        self.ws = ws.reopen()
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lccode-store")
         self.waiting: list = []
 
@@ -260,22 +253,14 @@ class _Storage:
         self.waiting.append(self.pool.submit(self._store, keys, probs, decisions))
 
     def _store(self, keys, probs, decisions) -> None:
-        import json
-
-        from lccode.workspace import now
+        from lccode.workspace import Prediction, now
 
         stamp = now()
         labels = self.labels
-        rows = [(k, self.model_id, self.run, json.dumps({c: round(float(p), 5) for c, p in zip(labels, pr)}),
-                 json.dumps([c for c, d in zip(labels, dec) if d]), stamp)
-                for k, pr, dec in zip(keys, probs.tolist(), decisions.tolist())]
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            self.conn.executemany("INSERT OR REPLACE INTO predictions VALUES(?,?,?,?,?,?)", rows)
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        self.ws.store_predictions([
+            Prediction(k, self.model_id, self.run, {c: round(float(p), 5) for c, p in zip(labels, pr)},
+                       tuple(c for c, d in zip(labels, dec) if d), stamp)
+            for k, pr, dec in zip(keys, probs.tolist(), decisions.tolist())])
 
     def close(self) -> None:
         try:
@@ -283,7 +268,7 @@ class _Storage:
                 f.result()
         finally:
             self.pool.shutdown(wait=True)
-            self.conn.close()
+            self.ws.close()
 
 
 class _Share:
@@ -313,8 +298,6 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     `batch_size` and `chunk` default by device (SIZES). Pooled embeddings are kept in the workspace's cache
     folder, so a model with the same encoder (a quick retrain) codes the workspace again without running the
     encoder."""
-    import json
-
     from lccode.pooled import workspace_cache_dir
 
     cb = ws.codebook()
@@ -324,10 +307,7 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     model_id = coder.meta["model_id"]
     default_batch, default_chunk = SIZES.get(coder.placement.device.type, SIZES["cpu"])
     batch_size, chunk = batch_size or default_batch, chunk or default_chunk
-    if redo:
-        segs = ws.segments()
-    else:
-        segs = ws.segments(_PENDING, (model_id,))
+    segs = ws.segments() if redo else ws.pending_segments(model_id)
     m = coder.meta
     run = ws.start_run("code", model_id, m["weights_sha256"], cb.ref, {
         "device": coder.placement.describe(), "model_dir": str(Path(model_dir).resolve()), "model_name": m["name"],
@@ -337,7 +317,7 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
         "batch_size": batch_size, "chunk": chunk})
     t0 = time.perf_counter()
     done = 0
-    kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
+    kinds = {t.id: t.kind for t in ws.transcripts()}
     tokens: dict = {}
     store = _Storage(ws, coder.labels, model_id, run)
     try:
@@ -364,7 +344,6 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     stats = {"segments": done, "seconds": round(seconds, 2), "segments_per_s": round(done / seconds, 1) if seconds else None,
              "device": coder.placement.describe(), "model_id": model_id, "batch_size": batch_size, "chunk": chunk,
              "padding_waste": round(1 - tokens["tokens"] / tokens["padded_tokens"], 4) if tokens.get("padded_tokens") else None,
-             "skipped": ws.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0] - done}
-    params = json.loads(ws.conn.execute("SELECT params FROM runs WHERE id=?", (run,)).fetchone()[0])
-    ws.finish_run(run, "done", params | {"stats": stats})
+             "skipped": ws.count_segments() - done}
+    ws.finish_run(run, "done", ws.run(run).params | {"stats": stats})
     return stats

@@ -8,7 +8,6 @@ conftest of their own.
 from __future__ import annotations
 
 import hashlib
-import json
 
 from lccode.records import Segment, Transcript, TranscriptMeta, Turn
 from lccode.segment import segment_key
@@ -72,16 +71,18 @@ DECISIONS = [("t1", 4, ["out_innovation", "out_joint_practice"]), ("t2", 1, ["ou
              ("t2", 2, [])]
 
 
-def make_workspace(root, corpus=CORPUS, decisions=DECISIONS, newline="\n"):
-    from lccode.review.decisions import record_decision
+def make_workspace(root, corpus=CORPUS, decisions=DECISIONS, newline="\n", model=True):
+    """A workspace of `corpus`, coded by MODEL_ID (unless not `model`: people's decisions only) and `decisions`."""
+    from lccode.workspace import Prediction
+    from lccode.workspace.decisions import record_decision
 
     ws = Workspace.create(root)
     cb = ws.codebook()
     run = ws.start_run("code", MODEL_ID, "ab" * 32, cb.ref, {
         "model_name": "lc-test", "base_model": "multilingual-e5-small", "thresholds": {c: 0.5 for c in cb.code_ids},
-        "dev_metrics": DEV_METRICS})
+        "dev_metrics": DEV_METRICS}) if model else None
     keys = {}
-    pred_rows = []
+    predictions = []
     for tid, meta, turns in corpus:
         tr, segs = build_transcript(tid, [(spk, [s for s, _ in sents]) for spk, sents in turns], newline=newline, **meta)
         ws.add_transcript(tr, segs)
@@ -92,11 +93,11 @@ def make_workspace(root, corpus=CORPUS, decisions=DECISIONS, newline="\n"):
                 continue
             # Codes the model does not propose get low probabilities, as a real model would give them.
             probs = {c: round(0.02 + 0.001 * i, 4) for i, c in enumerate(cb.code_ids)} | chosen
-            pred_rows.append((seg.key, MODEL_ID, run, json.dumps(probs),
-                              json.dumps([c for c in cb.code_ids if probs[c] >= 0.5]), "2026-04-01T10:00:00+00:00"))
-    with ws.transaction() as c:
-        c.executemany("INSERT INTO predictions VALUES(?,?,?,?,?,?)", pred_rows)
-    ws.finish_run(run, "done")
+            predictions.append(Prediction(seg.key, MODEL_ID, run, probs, tuple(c for c in cb.code_ids if probs[c] >= 0.5),
+                                          "2026-04-01T10:00:00+00:00"))
+    if model:
+        ws.store_predictions(predictions)
+        ws.finish_run(run, "done")
     for tid, idx, codes in decisions:
         record_decision(ws, keys[(tid, idx)], "ann", codes, source="web")
     return ws, keys

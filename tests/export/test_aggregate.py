@@ -141,9 +141,7 @@ def test_exemplar_limit_and_order_by_probability(tmp_path):
 
 
 def test_people_only_workspace_without_a_model(tmp_path):
-    ws, keys = make_workspace(tmp_path / "w", CORPUS, [("t1", 1, ["sf_interdependency"])])
-    ws.conn.execute("DELETE FROM predictions")
-    ws.conn.execute("DELETE FROM runs")
+    ws, keys = make_workspace(tmp_path / "w", CORPUS, [("t1", 1, ["sf_interdependency"])], model=False)
     corpus = load_corpus(ws)
     assert corpus.provenance.model_id is None
     assert [s.key for s in corpus.segments] == [keys[("t1", 1)]]

@@ -138,10 +138,9 @@ def test_round_trip_gives_back_texts_spans_and_codes(uni_ws, tmp_path):
     seg = back["Die zei nooit wie er mocht beslissen, dus dat bleef hangen."]
     assert seg.codes == ("bd_decision_authority", "bd_time_pressure") and seg.analysts == ("ann",)
     assert seg.speaker == "Anouk" and seg.role == "respondent" and seg.lang == "nl"
-    row = target.conn.execute("SELECT source, analyst FROM decisions WHERE segment_key=?", (seg.key,)).fetchone()
-    assert tuple(row) == ("refi", "ann")
-    assert target.transcripts()[0]["community"] == "zorg-leerlab"
-    assert target.transcripts()[0]["level"] == "micro"
+    assert [(d.source, d.analyst) for d in target.decisions(segment_key=seg.key)] == [("refi", "ann")]
+    assert target.transcripts()[0].community == "zorg-leerlab"
+    assert target.transcripts()[0].level == "micro"
 
 
 def test_model_codings_can_be_left_out(uni_ws, tmp_path):
@@ -228,6 +227,38 @@ def test_codings_without_a_coder_get_the_import_name(tmp_path):
     (seg,) = load_corpus(ws).segments
     assert seg.text == "We leerden veel van de monteurs." and seg.codes == ("out_learning",)
     assert seg.analysts == ("refi-import",)
+
+
+def test_an_import_that_fails_while_writing_stores_nothing(snap, ws, tmp_path, monkeypatch):
+    learn, hard = _span(TOOL_TEXT, "We leerden écht van elkaar."), _span(TOOL_TEXT, "Het was wel eens lastig.")
+    real = Workspace.add_decision
+
+    def fail_on_the_second(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    def import_failing(path):
+        before = snap(ws)
+        calls.clear()
+        monkeypatch.setattr(Workspace, "add_decision", fail_on_the_second)
+        with pytest.raises(KeyboardInterrupt):
+            import_refi(ws, path)
+        monkeypatch.undo()
+        assert snap(ws) == before  # transcript, segments and the first decision all taken back
+
+    calls: list = []
+    first = _tool_project(tmp_path, TOOL_TEXT, [(*learn, 0, 0), (*hard, 0, 0)], ["out_learning"])
+    import_failing(first)
+    assert import_refi(ws, first).decisions == 2
+    # The project again with a span inside a sentence: a new segment in the stored transcript, taken back too.
+    (tmp_path / "again").mkdir()
+    part = _span(TOOL_TEXT, "nieuw protocol")
+    again = _tool_project(tmp_path / "again", TOOL_TEXT, [(*learn, 0, 0), (*hard, 0, 0), (*part, 0, 0)],
+                          ["out_learning"])
+    import_failing(again)
+    assert import_refi(ws, again).decisions == 3
 
 
 def test_import_problems_are_reported_with_the_file(tmp_path):

@@ -172,9 +172,9 @@ def test_uncoded_text_can_become_negatives(tmp_path, cli):
     ws = Workspace.create(tmp_path / "w", tmp_path / "cb.yaml")
     res = import_refi(ws, path, uncoded_as_negatives=True)
     assert res.negatives == res.uncoded_segments > 3
-    rows = ws.conn.execute("SELECT analyst, codes FROM decisions").fetchall()
-    assert len(rows) == res.negatives + 1 and {r["analyst"] for r in rows} == {"colin"}
-    assert sorted(r["codes"] for r in rows).count("[]") == res.negatives
+    rows = ws.decisions()
+    assert len(rows) == res.negatives + 1 and {d.analyst for d in rows} == {"colin"}
+    assert [d.codes for d in rows].count(()) == res.negatives
 
 
 def nvivo_qdpx(path: Path, text: str, spans: list[tuple[int, int]], code="Learning") -> Path:

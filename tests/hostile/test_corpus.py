@@ -24,13 +24,14 @@ def empty_ws(tmp_path_factory):
 
 
 def _counts(root) -> tuple[int, int]:
-    import sqlite3
+    from lccode.workspace import Workspace
 
-    conn = sqlite3.connect(root / "lccode.sqlite")
+    ws = Workspace.open(root)
     try:
-        return tuple(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("transcripts", "segments"))
+        st = ws.status()
+        return st["transcripts"], st["segments"]
     finally:
-        conn.close()
+        ws.close()
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.refused], ids=lambda c: c.id)

@@ -286,7 +286,7 @@ def check_transcript(store, suffix: str, data: bytes) -> None:
     ws.add_transcript(tr, segments)
     stored = ws.transcript_text(tr.meta.id)
     assert stored == tr.text
-    for s in ws.segments("s.transcript_id=?", (tr.meta.id,)):
+    for s in ws.segments(transcript=tr.meta.id):
         assert stored[s.start_char:s.end_char] == s.text and s.text.strip()
 
 

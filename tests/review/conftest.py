@@ -25,7 +25,7 @@ def template_ws(tmp_path_factory) -> Path:
     ws = Workspace.create(base / "ws")
     add_paths(ws, [corpus])
     assert len(ws.segments()) == len(SEGMENTS), [s.text for s in ws.segments()]
-    ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ws.checkpoint()
     ws.close()
     return base / "ws"
 
@@ -38,7 +38,7 @@ def template_coded_ws(template_ws, tmp_path_factory) -> Path:
     shutil.copytree(template_ws, dest)
     ws = Workspace.open(dest)
     insert_predictions(ws, {text: probs for _, _, text, probs in SEGMENTS})
-    ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ws.checkpoint()
     ws.close()
     return dest
 

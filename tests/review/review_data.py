@@ -6,7 +6,6 @@ The probabilities below are test data chosen per segment (what a model might say
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 MODEL_ID = "lc-test-model-1"
@@ -57,7 +56,7 @@ def thresholds(code_ids) -> dict[str, float]:
 def insert_predictions(ws, probs_by_text: dict[str, dict[str, float]], model_id: str = MODEL_ID,
                        low: float = 0.03) -> int:
     """Store predictions for every segment the way `lccode code` does, with one finished 'code' run."""
-    from lccode.workspace import now
+    from lccode.workspace import Prediction
 
     cb = ws.codebook()
     th = thresholds(cb.code_ids)
@@ -65,10 +64,8 @@ def insert_predictions(ws, probs_by_text: dict[str, dict[str, float]], model_id:
     rows = []
     for seg in ws.segments():
         probs = {c: low for c in cb.code_ids} | probs_by_text.get(seg.text, {})
-        codes = [c for c in cb.code_ids if probs[c] >= th[c]]
-        rows.append((seg.key, model_id, run, json.dumps(probs), json.dumps(codes), now()))
-    with ws.transaction() as c:
-        c.executemany("INSERT OR REPLACE INTO predictions VALUES(?,?,?,?,?,?)", rows)
+        rows.append(Prediction(seg.key, model_id, run, probs, tuple(c for c in cb.code_ids if probs[c] >= th[c])))
+    ws.store_predictions(rows)
     ws.finish_run(run, "done", {"model_name": "test", "thresholds": th, "stats": {"segments": len(rows)}})
     return run
 

@@ -1,7 +1,6 @@
 """Every endpoint of the review web app, through FastAPI's TestClient on a real workspace."""
 
 import html
-import json
 import re
 from urllib.parse import quote
 
@@ -23,7 +22,7 @@ def plain(html: str) -> str:
 
 
 def decisions(ws):
-    return ws.conn.execute("SELECT * FROM decisions ORDER BY id").fetchall()
+    return ws.decisions()
 
 
 # -- the session token -----------------------------------------------------------------------------------------
@@ -165,9 +164,9 @@ def test_decision_is_stored_at_once(client, coded_ws, action, codes, status, sto
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/review?saved=" + quote(key, safe="")
     [d] = decisions(coded_ws)
-    assert (d["segment_key"], d["analyst"], d["status"], d["source"]) == (key, "Anna", status, "web")
-    assert json.loads(d["codes"]) == stored and d["segment_text"] == TOP
-    assert d["model_id"] == MODEL_ID and json.loads(d["proposal"])["bd_parent_support"] == pytest.approx(0.51)
+    assert (d.segment_key, d.analyst, d.status, d.source) == (key, "Anna", status, "web")
+    assert list(d.codes) == stored and d.segment_text == TOP
+    assert d.model_id == MODEL_ID and d.proposal["bd_parent_support"] == pytest.approx(0.51)
     # the next page is the next most uncertain segment, with a note about the saved one
     nxt = client.get(r.headers["location"])
     assert SECOND in nxt.text and "Saved your decision" in nxt.text and "1 of 11 reviewed by you" in plain(nxt.text)
@@ -226,7 +225,7 @@ def test_two_analysts_keep_both_decisions_and_see_the_disagreement(client, coded
     client.post(url, data={"action": "accept"})
     bram.post(url, data={"action": "save", "codes": ["bd_time_pressure"]})
     rows = decisions(coded_ws)
-    assert [(d["analyst"], json.loads(d["codes"])) for d in rows] == [("Anna", ["bd_parent_support"]),
+    assert [(d.analyst, list(d.codes)) for d in rows] == [("Anna", ["bd_parent_support"]),
                                                                        ("Bram", ["bd_time_pressure"])]
     page = client.get(url).text
     assert "Analysts disagree on this segment" in page and "Bram" in page and "Geen tijd of ruimte om te leren" in page
@@ -262,7 +261,7 @@ def test_going_back_changes_a_decision_as_a_new_row(client, coded_ws):
     mine = client.get(url).text
     assert "Earlier decisions" in mine and "(you)" in mine
     client.post(url, data={"action": "none"})
-    assert [json.loads(d["codes"]) for d in decisions(coded_ws)] == [["bd_parent_support"], []]
+    assert [list(d.codes) for d in decisions(coded_ws)] == [["bd_parent_support"], []]
 
 
 # -- transcript, disagreements, codebook ---------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """End to end in headless Chromium: an analyst reviews segments by keyboard; the decisions land in the workspace."""
 
-import json
 import os
 import threading
 import time
@@ -119,8 +118,8 @@ def test_review_by_keyboard(server, page, coded_ws_path, tmp_path):
     pg.screenshot(path=str(screenshot_dir(tmp_path) / "review-transcript.png"), full_page=True)
 
     ws = Workspace.open(coded_ws_path)
-    rows = ws.conn.execute("SELECT segment_key, status, codes, source, analyst, model_id FROM decisions ORDER BY id").fetchall()
-    got = [(r[0], r[1], json.loads(r[2])) for r in rows]
+    rows = ws.decisions()
+    got = [(d.segment_key, d.status, list(d.codes)) for d in rows]
     assert got == [
         (key_of(ws, TOP), "coded", ["bd_parent_support", "bd_time_pressure"]),
         (key_of(ws, SECOND), "coded", ["sf_practice_link"]),  # key 1 unticked out_learning (58%)
@@ -128,7 +127,7 @@ def test_review_by_keyboard(server, page, coded_ws_path, tmp_path):
         (key_of(ws, FOURTH), "unsure", ["fm_structuring"]),
         (key_of(ws, FOURTH), "coded", ["fm_structuring"]),
     ]
-    assert {(r[3], r[4]) for r in rows} == {("web", "Femke")} and all(r[5] for r in rows)
+    assert {(d.source, d.analyst) for d in rows} == {("web", "Femke")} and all(d.model_id for d in rows)
     ws.close()
 
 

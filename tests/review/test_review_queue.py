@@ -3,8 +3,8 @@
 import pytest
 
 from lccode.errors import InputError
-from lccode.review.decisions import record_decision
 from lccode.review.queue import latest_code_run, review_queue
+from lccode.workspace.decisions import record_decision
 from tests.review.review_data import MODEL_ID, SEGMENTS, THRESHOLDS_SPECIAL, insert_predictions, key_of
 
 

@@ -1,7 +1,6 @@
 """The spreadsheet path: export the queue, fill it in like an analyst would, import it back."""
 
 import csv
-import json
 
 import pytest
 
@@ -32,7 +31,7 @@ def save_rows(path, rows):
 
 
 def decisions(ws):
-    return ws.conn.execute("SELECT * FROM decisions ORDER BY id").fetchall()
+    return ws.decisions()
 
 
 def test_xlsx_export_holds_queue_codebook_and_provenance(coded_ws, tmp_path):
@@ -86,13 +85,13 @@ def test_round_trip_xlsx(coded_ws, tmp_path):
     out = import_sheet(coded_ws, path)
     assert out == {"rows": len(SEGMENTS), "imported": 4, "would_import": 4, "unchanged": 0,
                    "not_reviewed": len(SEGMENTS) - 4, "dry_run": False}
-    got = {d["segment_text"]: (d["analyst"], d["status"], json.loads(d["codes"]), d["source"], d["model_id"])
+    got = {d.segment_text: (d.analyst, d.status, list(d.codes), d.source, d.model_id)
            for d in decisions(coded_ws)}
     assert got[TOP] == ("Sanne", "coded", ["bd_parent_support"], "sheet", MODEL_ID)
     assert got[rows[2][col["text"]]][2] == ["sf_practice_link"]
     assert got[rows[3][col["text"]]][2] == []
     assert got[rows[4][col["text"]]][1] == "unsure"
-    proposal = json.loads(decisions(coded_ws)[0]["proposal"])
+    proposal = decisions(coded_ws)[0].proposal
     assert proposal["bd_parent_support"] == pytest.approx(0.51)
     # importing the same sheet again adds nothing
     again = import_sheet(coded_ws, path)
@@ -159,7 +158,7 @@ def test_csv_saved_by_dutch_excel_with_semicolons(coded_ws, tmp_path):
     out = import_sheet(coded_ws, path)
     assert out["imported"] == 1
     [d] = decisions(coded_ws)
-    assert json.loads(d["codes"]) == ["bd_parent_support", "bd_time_pressure"] and d["segment_key"] == key_of(coded_ws, TOP)
+    assert list(d.codes) == ["bd_parent_support", "bd_time_pressure"] and d.segment_key == key_of(coded_ws, TOP)
 
 
 def test_dry_run_stores_nothing(coded_ws, tmp_path):

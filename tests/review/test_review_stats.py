@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from lccode.review.decisions import record_decision
 from lccode.review.stats import review_stats
+from lccode.workspace.decisions import record_decision
 from tests.review.review_data import MODEL_ID, key_of
 
 T = {

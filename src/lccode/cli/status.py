@@ -33,7 +33,7 @@ def register(app: typer.Typer):
         from lccode.cli._util import open_workspace, table
 
         ws = open_workspace(workspace)
-        segs = ws.segments("s.transcript_id=?", (transcript,)) if transcript else ws.segments()
+        segs = ws.segments(transcript=transcript or None)
         rows = [[s.transcript_id, s.index, f"{s.start_char}-{s.end_char}", s.speaker or "", s.role or "", s.lang or "",
                  _ts(s.t_start), s.text[:90]] for s in segs[:limit]]
         table(f"Segments (first {min(limit, len(segs))} of {len(segs)})",

@@ -203,8 +203,8 @@ def write_qdpx(ws, path: str | Path, lang: str = "en", model_id: str | None = No
     check_lang(lang)
     path = output_path(path, ".qdpx")
     corpus = corpus or load_corpus(ws, model_id)
-    texts = {r["id"]: (r["text"], r["content_hash"]) for r in ws.conn.execute("SELECT id, text, content_hash FROM transcripts")}
-    sources = {tid: {"guid": guid("source", tid, texts[tid][1]), "text": texts[tid][0]} for tid in corpus.transcripts}
+    hashes = {t.id: t.content_hash for t in ws.transcripts()}
+    sources = {tid: {"guid": guid("source", tid, hashes[tid]), "text": ws.transcript_text(tid)} for tid in corpus.transcripts}
     xml = project_xml(corpus, sources, lang)
     qdc = codebook_xml(corpus.codebook, lang)
     for data, name in ((xml, "Project.xsd"), (qdc, "Codebook.xsd")):

@@ -8,7 +8,7 @@ coding touches stays as ordinary segments to code, or, with `uncoded_as_negative
 Codings an lccode model made are recognised by its User id, its User name or the marker in the selection's note
 (tools such as QualCoder keep only the last two). Codes are matched to codebook ids by id or by name in any
 codebook language; a mapping CSV (`refi_code,code_id`) covers the rest. Everything is read and checked before
-the first row is written, and a failure while writing removes what this import added.
+the first row is written, and the import is written in one transaction: a failure while writing stores nothing.
 """
 
 from __future__ import annotations
@@ -385,14 +385,14 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
 
 def _existing(ws, tr: Transcript, path: Path) -> dict | None:
     """Segments by span of a transcript this project was imported into before; None for a new transcript."""
-    row = ws.conn.execute("SELECT format, content_hash FROM transcripts WHERE id=?", (tr.meta.id,)).fetchone()
-    if row is None:
+    stored = ws.transcript(tr.meta.id)
+    if stored is None:
         return None
-    if row["format"] != "refi" or row["content_hash"] != tr.content_hash:
+    if stored.format != "refi" or stored.content_hash != tr.content_hash:
         raise InputError(f"the workspace already has a different transcript '{tr.meta.id}'", file=path,
                          field=f"TextSource {tr.meta.id}",
                          fix="import with --prefix (e.g. --prefix refi-) or into a new workspace; nothing was imported")
-    return {(s.start_char, s.end_char): s for s in ws.segments("s.transcript_id=?", (tr.meta.id,))}
+    return {(s.start_char, s.end_char): s for s in ws.segments(transcript=tr.meta.id)}
 
 
 def _merge(ws, segs: list[Segment], decisions: list, existing: dict) -> tuple[list[Segment], list]:
@@ -415,7 +415,6 @@ def _merge(ws, segs: list[Segment], decisions: list, existing: dict) -> tuple[li
 def import_refi(ws, path: str | Path, mapping_path: str | Path | None = None, prefix: str = "",
                 community: str | None = None, skip_model_codings: bool = False,
                 uncoded_as_negatives: bool = False) -> RefiImport:
-    from lccode.review.decisions import insert_decisions
     from lccode.workspace import now
 
     cb = ws.codebook()
@@ -424,36 +423,21 @@ def import_refi(ws, path: str | Path, mapping_path: str | Path | None = None, pr
     got = read_project(path, cb, mapping, prefix, community, skip_model_codings, ws.segmenter(), uncoded_as_negatives)
     items = got.items
     existing = {tr.meta.id: _existing(ws, tr, path) for tr, _, _ in items}
-    before = ws.conn.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
-    created, new_keys, n_dec, coded_keys, n_segs = [], [], 0, set(), 0
-    try:
+    n_dec, coded_keys, n_segs = 0, set(), 0
+    with ws.transaction():  # the transcripts, segments and decisions of this import: all of them or none
         for tr, segs, decisions in items:
             old = existing[tr.meta.id]
             if old is None:
                 ws.add_transcript(tr, segs)
-                created.append(tr.meta.id)
             else:
                 segs, decisions = _merge(ws, segs, decisions, old)
-                with ws.transaction() as c:
-                    c.executemany("INSERT INTO segments VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                                  [(s.key, s.transcript_id, s.index, s.start_char, s.end_char, s.text, s.speaker,
-                                    s.role, s.turn_index, s.lang, s.t_start, s.t_end) for s in segs])
-                new_keys += [s.key for s in segs]
+                ws.add_segments(segs)
             n_segs += len(segs)
             coded_keys |= {s.key for s, _, cs in decisions if cs}
             stamp = now()
-            with ws.transaction() as c:
-                insert_decisions(c, [(s, analyst, "coded", cs, None, None) for s, analyst, cs in decisions], "refi", stamp)
+            for s, analyst, cs in decisions:
+                ws.add_decision(s, analyst, "coded", cs, "refi", created_at=stamp)
             n_dec += len(decisions)
-    except BaseException:
-        # Take back what this import wrote; decisions from before it are untouched (their ids are lower).
-        tids = [tr.meta.id for tr, _, _ in items]
-        with ws.transaction() as c:
-            c.executemany("DELETE FROM decisions WHERE id > ? AND source='refi' AND transcript_id=?",
-                          [(before, tid) for tid in tids])
-            c.executemany("DELETE FROM segments WHERE key=?", [(k,) for k in new_keys])
-            c.executemany("DELETE FROM transcripts WHERE id=?", [(tid,) for tid in created])
-        raise
     log.debug("imported %d transcripts, %d coded segments from %s", len(items), len(coded_keys), path)
     return RefiImport(tuple(tr.meta.id for tr, _, _ in items), len(coded_keys), n_dec,
                       sum(len(cs) for _, _, d in items for _, _, cs in d), tuple(sorted(got.unknown.items())),

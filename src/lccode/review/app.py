@@ -242,8 +242,8 @@ def create_app(workspace: str | Path, token: str | None = None):
                                     "edited and re-added). Go back to the queue to continue.")
             cb = ws.codebook()
             queue = queue_for(ws, analyst, filters_of(request), bool(others))
-            tr = ws.conn.execute("SELECT * FROM transcripts WHERE id=?", (seg.transcript_id,)).fetchone()
-            lang = v.page_lang(cb, seg.lang, tr["language"])
+            tr = ws.transcript(seg.transcript_id)
+            lang = v.page_lang(cb, seg.lang, tr.language)
             views = v.code_views(cb, lang)
             probs, proposed = v.prediction(ws, key, queue.run.model_id)
             decisions = v.latest_by_analyst(ws, key)
@@ -268,7 +268,7 @@ def create_app(workspace: str | Path, token: str | None = None):
     def decide(request: Request, key: str, action: str = Form("save"), codes: list[str] = Form(default=[]),
                filters: str = Form("")):
         from lccode.errors import InputError
-        from lccode.review.decisions import record_decision
+        from lccode.workspace.decisions import record_decision
 
         if action not in ACTIONS:
             raise InputError(f"unknown action '{action}'", field="action", expected=" | ".join(ACTIONS))
@@ -300,7 +300,7 @@ def create_app(workspace: str | Path, token: str | None = None):
         job = app.state.job.snapshot()
         ws = open_ws()
         try:
-            from lccode.review.decisions import final_decisions
+            from lccode.workspace.decisions import final_decisions
 
             decided = sum(1 for d in final_decisions(ws) if d.status == "coded")
             return page(request, "retrain.html", ws, job=job, decided=decided)
@@ -317,14 +317,13 @@ def create_app(workspace: str | Path, token: str | None = None):
     def transcript(request: Request, tid: str, at: str | None = None):
         ws = open_ws()
         try:
-            tr = ws.conn.execute("SELECT * FROM transcripts WHERE id=?", (tid,)).fetchone()
+            tr = ws.transcript(tid)
             if tr is None:
                 return page(request, "message.html", ws, status_code=404, title="Transcript not found",
                             message=f"There is no transcript '{tid}' in this workspace.")
             cb = ws.codebook()
-            run = ws.last_run("code")
-            turns = v.transcript_turns(ws, tid, run["model_id"] if run else None)
-            lang = v.page_lang(cb, tr["language"])
+            turns = v.transcript_turns(ws, tid, ws.current_model_id())
+            lang = v.page_lang(cb, tr.language)
             views = v.code_views(cb, lang)
             present = sorted({c for t in turns for s in t["segments"] for c in s["codes"]}, key=cb.code_ids.index)
             return page(request, "transcript.html", ws, tr=tr, turns=turns, views=views, at=at,

@@ -7,7 +7,6 @@ the model proposes it, or it is the code most likely wrong in the segment.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from lccode.errors import InputError
@@ -25,6 +24,7 @@ class CodeRun:
     model_name: str | None
     codebook_ref: str | None
     thresholds: dict[str, float]
+    model_dir: str | None = None  # where the model was when it coded, if it was a folder
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,17 @@ class Queue:
 
 
 def latest_code_run(ws) -> CodeRun:
-    row = ws.last_run("code")
-    if row is None or not row["model_id"]:
+    """The workspace's current coding run (`Workspace.code_run`), checked to be one a queue can be built from."""
+    run = ws.code_run()
+    if run is None or not run.model_id:
         raise InputError("no model has coded this workspace yet, so there is nothing to review",
                          file=ws.root, fix=f"run: lccode code -w {ws.root}")
-    params = json.loads(row["params"] or "{}")
-    thresholds = {c: float(t) for c, t in (params.get("thresholds") or {}).items()}
+    thresholds = {c: float(t) for c, t in (run.params.get("thresholds") or {}).items()}
     if not thresholds:
-        raise InputError(f"the latest coding run (#{row['id']}) recorded no thresholds", file=ws.root,
+        raise InputError(f"the latest coding run (#{run.id}) recorded no thresholds", file=ws.root,
                          expected="a run made by 'lccode code'", fix=f"code the workspace again: lccode code -w {ws.root}")
-    return CodeRun(row["id"], row["model_id"], row["model_hash"], params.get("model_name"), row["codebook_ref"],
-                   thresholds)
+    return CodeRun(run.id, run.model_id, run.model_hash, run.params.get("model_name"), run.codebook_ref, thresholds,
+                   run.params.get("model_dir"))
 
 
 def clean_filters(ws, filters: dict | None) -> dict[str, str]:
@@ -86,27 +86,23 @@ def clean_filters(ws, filters: dict | None) -> dict[str, str]:
 
 def filter_values(ws, name: str) -> list[str]:
     """The values a filter can take in this workspace (for error messages and the web page's menus)."""
-    q = {"community": "SELECT DISTINCT community FROM transcripts",
-         "transcript": "SELECT id FROM transcripts",
-         "level": "SELECT DISTINCT level FROM transcripts WHERE level IS NOT NULL",
-         "language": "SELECT DISTINCT COALESCE(s.lang, t.language) FROM segments s JOIN transcripts t "
-                     "ON t.id = s.transcript_id"}
     if name == "code":
         return ws.codebook().code_ids
-    return sorted(r[0] for r in ws.conn.execute(q[name]) if r[0])
+    return ws.filter_values(name)
 
 
 def decided_keys(ws, analyst: str | None) -> set[str]:
     """Segments this analyst has decided (an 'unsure' counts: they chose to skip it)."""
     if not analyst:
         return set()
-    return {r[0] for r in ws.conn.execute("SELECT DISTINCT segment_key FROM decisions WHERE analyst=?", (analyst.strip(),))}
+    return set(ws.decided_keys(analyst.strip()))
 
 
 def deciders(ws) -> dict[str, tuple[str, ...]]:
+    """Who decided each segment, in the order of their names."""
     out: dict[str, list[str]] = {}
-    for key, analyst in ws.conn.execute("SELECT DISTINCT segment_key, analyst FROM decisions ORDER BY analyst"):
-        out.setdefault(key, []).append(analyst)
+    for d in sorted(ws.decisions(latest=True), key=lambda d: d.analyst):
+        out.setdefault(d.segment_key, []).append(d.analyst)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -118,20 +114,11 @@ def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
     from lccode.uncertainty import error_probabilities, review_priority, spread
 
     codes = [c for c in ws.codebook().code_ids if c in run.thresholds]
-    where, params = ["p.model_id = ?"], [run.model_id]
-    for name, col in (("community", "t.community"), ("transcript", "t.id"), ("level", "t.level"),
-                      ("language", "COALESCE(s.lang, t.language)")):
-        if name in filters:
-            where.append(f"{col} = ?")
-            params.append(filters[name])
-    rows = ws.conn.execute(
-        "SELECT s.key, s.transcript_id, s.idx, s.text, s.speaker, s.role, COALESCE(s.lang, t.language) AS lang, "
-        "t.community, t.level, s.t_start, p.probs, p.codes FROM predictions p JOIN segments s ON s.key = p.segment_key "
-        f"JOIN transcripts t ON t.id = s.transcript_id WHERE {' AND '.join(where)} ORDER BY s.transcript_id, s.idx",
-        params).fetchall()
+    rows = ws.coded_segments(run.model_id, **{k: v for k, v in filters.items() if k != "code"})
     if not rows or not codes:
         return []
-    probs = [json.loads(r["probs"]) for r in rows]
+    transcripts = {t.id: t for t in ws.transcripts()}
+    probs = [p.probs for _, p in rows]
     matrix = np.array([[p.get(c, 0.0) for c in codes] for p in probs], dtype=np.float64)
     th = np.array([run.thresholds[c] for c in codes], dtype=np.float64)
     perr = error_probabilities(matrix, th)
@@ -146,14 +133,16 @@ def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
         score, focus = perr[:, j], np.full(len(rows), j)
     who = deciders(ws)
     out = []
-    for i in spread(np.argsort(-score, kind="stable"), [r["text"] for r in rows]):
+    for i in spread(np.argsort(-score, kind="stable"), [s.text for s, _ in rows]):
         if not keep[i]:
             continue
-        r = rows[i]
-        out.append(QueueItem(r["key"], r["transcript_id"], r["idx"], r["text"], r["speaker"], r["role"], r["lang"],
-                             r["community"], r["level"], r["t_start"], float(score[i]), codes[focus[i]],
+        s, p = rows[i]
+        t = transcripts[s.transcript_id]
+        lang = s.lang if s.lang is not None else t.language
+        out.append(QueueItem(s.key, s.transcript_id, s.index, s.text, s.speaker, s.role, lang,
+                             t.community, t.level, s.t_start, float(score[i]), codes[focus[i]],
                              {c: float(probs[i].get(c, 0.0)) for c in codes},
-                             tuple(c for c in json.loads(r["codes"]) if c in run.thresholds), who.get(r["key"], ())))
+                             tuple(c for c in p.codes if c in run.thresholds), who.get(s.key, ())))
     return out
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -28,9 +27,8 @@ def parent_model_dir(ws) -> Path:
     from lccode.review.queue import latest_code_run
 
     run = latest_code_run(ws)  # says how to fix it when nothing was coded yet
-    params = json.loads(ws.conn.execute("SELECT params FROM runs WHERE id=?", (run.run_id,)).fetchone()[0] or "{}")
-    folder = Path(params.get("model_dir") or "")
-    if not params.get("model_dir") or not folder.is_dir():
+    folder = Path(run.model_dir or "")
+    if not run.model_dir or not folder.is_dir():
         raise InputError(f"the model of the latest coding run is not on this computer ({folder})", file=ws.root,
                          expected="the model folder that coded the workspace",
                          fix=f"code the workspace again with a model you have: lccode code -w {ws.root} --model DIR")
@@ -65,8 +63,8 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
     from lccode.predict import Coder, code_workspace, positions_of
     from lccode.provision import models_dir
     from lccode.quick import blocks, load_bundle, retrain, save_quick, windows
-    from lccode.review.decisions import final_decisions
     from lccode.workspace import Workspace
+    from lccode.workspace.decisions import final_decisions
 
     cfg = cfg or QuickConfig()
     t0 = time.perf_counter()
@@ -83,8 +81,8 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
         coder = Coder.load(parent_dir, cb, device).with_cache(workspace_cache_dir(ws), parent_dir)
         labels = coder.labels
         docs = sorted({d.transcript_id for d in decisions})
-        segs = ws.segments(f"s.transcript_id IN ({','.join('?' * len(docs))})", tuple(docs))
-        kinds = {r["id"]: r["kind"] for r in ws.transcripts()}
+        segs = ws.segments(transcripts=docs)
+        kinds = {t.id: t.kind for t in ws.transcripts()}
         y, w, loose = decided_rows(ws, segs, decisions, labels, cfg.decision_weight)
         texts = [s.text for s in segs] + [d.text for d in loose]
         positions = positions_of(segs, kinds) + [Position(None, None, d.role, None) for d in loose]
@@ -113,7 +111,7 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
         meta = save_quick(coder, parent_dir, out, labels, result.thresholds, result.temperature, result.dev_metrics,
                           provenance)
         tick("coding", 0, 1)
-        n = ws.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0]
+        n = ws.count_segments()
         new = Coder(coder.model, coder.tokenizer, meta, coder.placement, coder.cache)
         coded = [0]
 

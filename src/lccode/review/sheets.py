@@ -245,10 +245,8 @@ def parse_codes(cell: str, lookup: dict[str, str]) -> tuple[list[str], list[str]
 
 def import_sheet(ws, path: str | Path, analyst: str | None = None, dry_run: bool = False) -> dict:
     """Validate every row, then store all decisions in one transaction (source 'sheet'), or nothing."""
-    import json
-
-    from lccode.review.decisions import record_decisions
     from lccode.review.views import latest_by_analyst
+    from lccode.workspace.decisions import record_decisions
 
     path = Path(path)
     header, rows = read_sheet(path)
@@ -312,12 +310,9 @@ def import_sheet(ws, path: str | Path, analyst: str | None = None, dry_run: bool
         if last and last["status"] == it["status"] and sorted(last["codes"]) == sorted(it["codes"]):
             unchanged += 1  # importing the same sheet twice adds nothing
             continue
-        row = None
-        if it["model_id"]:
-            row = ws.conn.execute("SELECT probs FROM predictions WHERE segment_key=? AND model_id=?",
-                                  (it["segment_key"], it["model_id"])).fetchone()
-        it["proposal"] = json.loads(row[0]) if row else None
-        it["model_id"] = it["model_id"] if row else None
+        pred = ws.prediction(it["segment_key"], it["model_id"]) if it["model_id"] else None
+        it["proposal"] = pred.probs if pred else None
+        it["model_id"] = it["model_id"] if pred else None
         todo.append(it)
     if not dry_run and todo:
         record_decisions(ws, todo, source="sheet")

@@ -10,7 +10,6 @@ each computed over every (segment, code) yes/no decision.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from itertools import combinations
 
@@ -23,12 +22,11 @@ def _finite(x: float) -> float | None:
 
 def model_agreement(ws, model_id: str | None, code_ids: list[str]) -> dict:
     from lccode.metrics import multilabel_report
-    from lccode.review.decisions import final_decisions
+    from lccode.workspace.decisions import final_decisions
 
     if not model_id:
         return {"n": 0, "model_id": None}
-    preds = {r[0]: json.loads(r[1]) for r in ws.conn.execute(
-        "SELECT segment_key, codes FROM predictions WHERE model_id=?", (model_id,))}
+    preds = {key: p.codes for key, p in ws.predictions(model_id).items()}
     finals = [d for d in final_decisions(ws) if d.status == "coded" and d.segment_key in preds]
     if not finals:
         return {"n": 0, "model_id": model_id}
@@ -48,12 +46,10 @@ def model_agreement(ws, model_id: str | None, code_ids: list[str]) -> dict:
 def analyst_agreement(ws, code_ids: list[str]) -> dict:
     from lccode.metrics import cohen_kappa, krippendorff_alpha
 
-    latest = ws.conn.execute(
-        "SELECT segment_key, analyst, codes FROM decisions WHERE status='coded' AND id IN "
-        "(SELECT MAX(id) FROM decisions GROUP BY segment_key, analyst)").fetchall()
-    by_seg: dict[str, dict[str, list[str]]] = defaultdict(dict)
-    for key, analyst, codes in latest:
-        by_seg[key][analyst] = json.loads(codes)
+    by_seg: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+    for d in ws.decisions(latest=True):
+        if d.status == "coded":
+            by_seg[d.segment_key][d.analyst] = d.codes
     shared = sorted(k for k, v in by_seg.items() if len(v) >= 2)
     if not shared:
         return {"segments": 0, "analysts": []}
@@ -87,18 +83,12 @@ def analyst_agreement(ws, code_ids: list[str]) -> dict:
 
 
 def community_counts(ws, model_id: str | None) -> list[dict]:
-    from lccode.review.decisions import final_decisions
+    from lccode.workspace.decisions import final_decisions
 
-    q = ws.conn.execute
-    out = {r[0]: {"community": r[0], "segments": r[1], "model_coded": 0, "reviewed": 0, "coded": 0, "unsure": 0,
-                  "double_reviewed": 0, "disagreements": 0}
-           for r in q("SELECT t.community, COUNT(s.key) FROM transcripts t JOIN segments s ON s.transcript_id=t.id "
-                      "GROUP BY t.community ORDER BY t.community")}
-    if model_id:
-        for com, n in q("SELECT t.community, COUNT(*) FROM predictions p JOIN segments s ON s.key=p.segment_key "
-                        "JOIN transcripts t ON t.id=s.transcript_id WHERE p.model_id=? GROUP BY t.community", (model_id,)):
-            out[com]["model_coded"] = n
-    live = {r[0] for r in q("SELECT key FROM segments")}
+    out = {com: {"community": com, "segments": n, "model_coded": coded, "reviewed": 0, "coded": 0, "unsure": 0,
+                 "double_reviewed": 0, "disagreements": 0}
+           for com, (n, coded) in ws.community_counts(model_id).items()}
+    live = ws.segment_keys()
     for d in final_decisions(ws):
         if d.segment_key not in live or d.community not in out:
             continue  # decisions on sentences since edited away stay in the data, not in these counts
@@ -111,25 +101,26 @@ def community_counts(ws, model_id: str | None) -> list[dict]:
 
 
 def analyst_counts(ws) -> list[dict]:
-    rows = ws.conn.execute(
-        "SELECT analyst, COUNT(DISTINCT segment_key), SUM(status='unsure'), SUM(source='web'), SUM(source='sheet'), "
-        "MAX(created_at) FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions GROUP BY segment_key, analyst) "
-        "GROUP BY analyst ORDER BY analyst").fetchall()
-    return [{"analyst": r[0], "segments": r[1], "unsure": r[2], "web": r[3], "sheet": r[4], "last": r[5]} for r in rows]
+    """Per analyst, over their latest decision per segment: segments, how many unsure, decided on the web page or
+    in a sheet, and when last."""
+    by: dict[str, list] = defaultdict(list)
+    for d in ws.decisions(latest=True):
+        by[d.analyst].append(d)
+    return [{"analyst": a, "segments": len(ds), "unsure": sum(d.status == "unsure" for d in ds),
+             "web": sum(d.source == "web" for d in ds), "sheet": sum(d.source == "sheet" for d in ds),
+             "last": max(d.created_at for d in ds)} for a, ds in sorted(by.items())]
 
 
 def review_stats(ws, model_id: str | None = None) -> dict:
     """All review figures, with what produced them."""
     from lccode import __version__
-    from lccode.review.decisions import current_model_id
     from lccode.workspace import now
 
     cb = ws.codebook()
-    model_id = model_id or current_model_id(ws)
-    run = ws.conn.execute("SELECT model_hash FROM runs WHERE kind='code' AND model_id=? ORDER BY id DESC LIMIT 1",
-                          (model_id,)).fetchone() if model_id else None
+    model_id = model_id or ws.current_model_id()
+    run = ws.code_run(model_id) if model_id else None
     return {"lccode_version": __version__, "generated_at": now(), "workspace": str(ws.root.resolve()),
-            "model_id": model_id, "model_hash": run[0] if run else None, "codebook": cb.ref, "codebook_hash": cb.hash,
+            "model_id": model_id, "model_hash": run.model_hash if run else None, "codebook": cb.ref, "codebook_hash": cb.hash,
             "model_vs_analysts": model_agreement(ws, model_id, cb.code_ids),
             "analyst_vs_analyst": analyst_agreement(ws, cb.code_ids),
             "communities": community_counts(ws, model_id), "analysts": analyst_counts(ws)}

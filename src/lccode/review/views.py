@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from lccode.codebook import Codebook, code_colors
@@ -52,11 +51,8 @@ def code_groups(cb: Codebook, lang: str, views: dict[str, CodeView]) -> list[dic
 
 def latest_by_analyst(ws, key: str) -> list[dict]:
     """Each analyst's latest decision on a segment, oldest first."""
-    rows = ws.conn.execute(
-        "SELECT * FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions WHERE segment_key=? GROUP BY analyst) "
-        "ORDER BY id", (key,)).fetchall()
-    return [{"analyst": r["analyst"], "status": r["status"], "codes": json.loads(r["codes"]), "source": r["source"],
-             "at": r["created_at"].replace("T", " ")[:16], "id": r["id"]} for r in rows]
+    return [{"analyst": d.analyst, "status": d.status, "codes": list(d.codes), "source": d.source,
+             "at": d.created_at.replace("T", " ")[:16], "id": d.id} for d in ws.decisions(latest=True, segment_key=key)]
 
 
 def disagree(decisions: list[dict]) -> bool:
@@ -64,9 +60,8 @@ def disagree(decisions: list[dict]) -> bool:
 
 
 def prediction(ws, key: str, model_id: str) -> tuple[dict[str, float], list[str]]:
-    row = ws.conn.execute("SELECT probs, codes FROM predictions WHERE segment_key=? AND model_id=?",
-                          (key, model_id)).fetchone()
-    return (json.loads(row[0]), json.loads(row[1])) if row else ({}, [])
+    p = ws.prediction(key, model_id)
+    return (p.probs, list(p.codes)) if p else ({}, [])
 
 
 def suggestions(probs: dict[str, float], thresholds: dict[str, float], proposed: list[str], views, n: int = 6,
@@ -89,8 +84,7 @@ def previous_key(ws, analyst: str | None, current: str | None) -> str | None:
     decision, on a segment they have not decided), so pressing B repeatedly walks back through their work."""
     if not analyst:
         return None
-    keys = [r[0] for r in ws.conn.execute("SELECT segment_key, MAX(id) AS last FROM decisions WHERE analyst=? "
-                                          "GROUP BY segment_key ORDER BY last DESC", (analyst,))]
+    keys = ws.decided_keys(analyst)
     if current in keys:
         i = keys.index(current)
         return keys[i + 1] if i + 1 < len(keys) else None
@@ -99,14 +93,14 @@ def previous_key(ws, analyst: str | None, current: str | None) -> str | None:
 
 def transcript_turns(ws, transcript_id: str, model_id: str | None) -> list[dict]:
     """The transcript as speaker turns of segments, each with its effective codes (analysts' override the model's)."""
-    from lccode.review.decisions import effective_codes
+    from lccode.workspace.decisions import effective_codes
 
     eff = effective_codes(ws, model_id)
     turns: list[dict] = []
-    for s in ws.segments("s.transcript_id=?", (transcript_id,)):
-        e = eff.get(s.key, {})
-        seg = {"key": s.key, "index": s.index, "text": s.text, "codes": list(e.get("codes", ())), "source": e.get("source"),
-               "disagreement": bool(e.get("disagreement"))}
+    for s in ws.segments(transcript=transcript_id):
+        e = eff.get(s.key)
+        seg = {"key": s.key, "index": s.index, "text": s.text, "codes": list(e.codes) if e else [],
+               "source": e.source if e else None, "disagreement": bool(e and e.disagreement)}
         turn_id = (s.turn_index, s.speaker) if s.turn_index is not None else (s.index, s.speaker)
         if turns and turns[-1]["id"] == turn_id:
             turns[-1]["segments"].append(seg)
@@ -118,7 +112,7 @@ def transcript_turns(ws, transcript_id: str, model_id: str | None) -> list[dict]
 
 def disagreements(ws) -> list[dict]:
     """Segments where analysts' latest coded decisions differ, with each analyst's codes."""
-    from lccode.review.decisions import final_decisions
+    from lccode.workspace.decisions import final_decisions
 
     out = []
     for d in final_decisions(ws):

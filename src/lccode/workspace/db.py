@@ -7,10 +7,17 @@ record (with their text) as training data.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
 SCHEMA_VERSION = 1
+TABLES = ("meta", "transcripts", "segments", "runs", "predictions", "decisions")
+
+
+def now() -> str:
+    """The timestamp rows carry: UTC, to the second, ISO 8601."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -95,9 +102,29 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def pragma(conn: sqlite3.Connection, name: str):
+    """A connection setting (journal_mode, foreign_keys ...), as SQLite reports it."""
+    if not name.isidentifier():
+        raise ValueError(f"not a pragma name: {name!r}")
+    return conn.execute(f"PRAGMA {name}").fetchone()[0]
+
+
+def dump(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: a snapshot to compare before and after a write that must change nothing."""
+    return {t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}")) for t in TABLES}
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Fold the write-ahead log into the database file, so copying the file alone copies everything."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
-    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
-    if not has_meta:
+    if "meta" not in table_names(conn):
         return 0
     row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     return int(row[0]) if row else 0
