@@ -166,8 +166,7 @@ def codebook():
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, base_dir, codebook):
-    """A real fine-tune on a small slice of the bundled data: two epochs (and their average), top layer only,
-    short inputs."""
+    """A real fine-tune on a small slice of the bundled data: one epoch, top layer only, short inputs."""
     from lccode.gold import load_examples
     from lccode.trainer import train
     from lccode.training_args import TrainConfig
@@ -178,7 +177,6 @@ def tiny_model(tmp_path_factory, base_dir, codebook):
     dev = load_jsonl(REPO / "training_data" / "dev.jsonl", codebook.code_ids)[:40]
     dev += load_examples(gold / "dev" / "en-textiel-int-designer.json", codebook.code_ids)[:40]
     out = tmp_path_factory.mktemp("model") / "tiny"
-    cfg = TrainConfig(name="tiny", epochs=2, batch_size=16, max_length=48, trainable_layers=1, device="cpu",
-                      average_last=2)
+    cfg = TrainConfig(name="tiny", epochs=1, batch_size=16, max_length=48, trainable_layers=1, device="cpu")
     meta = train(cfg, codebook, examples, out, dev_examples=dev)
     return out, meta, dev

@@ -93,27 +93,8 @@ def test_trained_model_records_provenance_and_codebook_labels(tiny_model, codebo
     assert (folder / "encoder-delta.safetensors").stat().st_size < 10_000_000
     assert saved["context"]["version"] == 1 and saved["dev_transcripts"] == 1
     assert "transcript_turns" in saved["dev_metrics"] and "excerpts" in saved["dev_metrics"]
-    # The mean of the two epochs was tried against the best epoch on dev, and the choice is recorded.
-    avg = saved["checkpoint_average"]
-    assert avg["epochs"] == [1, 2] and avg["kept"] == (avg["dev_macro_f1"] >= avg["best_epoch_dev_macro_f1"])
     card = (folder / "README.md").read_text()
     assert card.startswith("# tiny") and "dev, transcript turns" in card
-
-
-def test_checkpoint_average_is_the_running_mean_of_the_last_epochs():
-    import torch
-
-    from lccode.trainer import _Average
-
-    layer = torch.nn.Linear(2, 1)
-    avg = _Average(epochs=4, last=3)
-    for epoch in range(1, 5):
-        with torch.no_grad():
-            layer.weight.fill_(float(epoch))
-        avg.add(epoch, layer, {"weight"})
-    assert avg.epochs == [2, 3, 4] and avg.count == 3
-    assert torch.allclose(avg.state["weight"], torch.full((1, 2), 3.0))  # mean of 2, 3, 4; epoch 1 left out
-    assert set(avg.state) == {"weight"}  # only the weights training changes
 
 
 def test_reloaded_model_gives_the_probabilities_it_was_calibrated_with(tiny_model, codebook):

@@ -194,7 +194,6 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     dev_lay = layout([e.position for e in dev_ex]) if cfg.context else None
     best, best_state, history, stale = -1.0, None, [], 0
-    averaged = _Average(cfg.epochs, cfg.average_last)
     t0 = time.perf_counter()
     cache = _lower_cache(model, train_ds, split_at, pad_id, placement) if split_at else None
     dev_cache = _lower_cache(model, dev_ds, split_at, pad_id, placement) if split_at else None
@@ -239,10 +238,9 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
                  rep["macro_f1"], rep["micro_f1"])
         if progress:
             progress("epoch", **history[-1])
-        trainable_names = {n for n, p in model.named_parameters() if p.requires_grad}
-        averaged.add(epoch + 1, model, trainable_names)
         if rep["macro_f1"] > best:
             best, stale = rep["macro_f1"], 0
+            trainable_names = {n for n, p in model.named_parameters() if p.requires_grad}
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()
                           if k in trainable_names or k == "temperature"}
         else:
@@ -251,9 +249,6 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
                 log.info("early stop: dev macro-F1 did not improve for %d epochs", cfg.patience)
                 break
     model.load_state_dict(best_state, strict=False)
-    average_info = None
-    if averaged.count > 1:
-        best_state, average_info = _average_or_best(model, averaged, best_state, best, dev_ex, y_dev, labels, dev_logits)
     model.eval()
     # Over frozen lower layers of a provisioned base, only the fine-tuned layers are stored (fp16, see
     # modeling.DELTA_FILE); rounding them first means the thresholds below are tuned on the model as stored.
@@ -277,51 +272,10 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
         "train_data_hash": data_hash(train_ex), "dev_data_hash": data_hash(dev_ex), "config": cfg.to_dict(),
         "thresholds": {c: round(float(t), 4) for c, t in zip(labels, thresholds)}, "temperature": round(temperature, 4),
         "max_length": cfg.max_length, "input_prefix": cfg.input_prefix, "history": history,
-        "checkpoint_average": average_info,
         "context": {"version": 1, "turns_per_window": cfg.context_turns} if cfg.context else None,
         "dev_metrics": dev_metrics(dev_ex, y_dev, dev_pred, labels),
     } | (extra_meta or {})
     return save_model(model.cpu(), tokenizer, Path(output_dir), meta, delta=delta, base=base)
-
-
-class _Average:
-    """Running mean of the trainable weights at the end of the last `last` epochs."""
-
-    def __init__(self, epochs: int, last: int):
-        self.first, self.count, self.state, self.epochs = max(1, epochs - last + 1), 0, None, []
-
-    def add(self, epoch: int, model, names: set[str]) -> None:
-        if epoch < self.first:
-            return
-        cur = {k: v.detach().float() for k, v in model.state_dict().items() if k in names}
-        self.count += 1
-        self.epochs.append(epoch)
-        if self.state is None:
-            self.state = {k: v.clone() for k, v in cur.items()}
-        else:
-            for k, v in cur.items():
-                self.state[k] += (v - self.state[k]) / self.count
-
-
-def _average_or_best(model, averaged: _Average, best_state: dict, best: float, dev_ex, y_dev, labels,
-                     dev_logits) -> tuple[dict, dict]:
-    """Keep the averaged weights when their dev macro-F1 (thresholds tuned as for an epoch) is at least the best
-    epoch's: averaging the last epochs usually generalises better and varies less between seeds."""
-    from lccode.metrics import multilabel_report, tune_thresholds
-    from lccode.predict import sigmoid
-
-    model.load_state_dict(averaged.state, strict=False)
-    probs = sigmoid(dev_logits())
-    th = tune_thresholds(*tuning_rows(dev_ex, y_dev, probs))
-    f1 = multilabel_report(y_dev, (probs >= th).astype(np.float32), labels)["macro_f1"]
-    keep = f1 >= best
-    info = {"epochs": averaged.epochs, "dev_macro_f1": round(f1, 4), "best_epoch_dev_macro_f1": round(best, 4), "kept": keep}
-    log.info("mean of epochs %s: dev macro-F1 %.3f (best epoch %.3f): %s", averaged.epochs, f1, best,
-             "kept" if keep else "best epoch kept")
-    if keep:
-        return averaged.state, info
-    model.load_state_dict(best_state, strict=False)
-    return best_state, info
 
 
 def tuning_rows(examples: list[Example], y: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

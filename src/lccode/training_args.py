@@ -32,9 +32,6 @@ class TrainConfig:
     context: bool = True
     context_turns: int = 4       # turns per training window (plus the turn before it, as context)
     role_dropout: float = 0.15   # share of training rows whose speaker role is hidden
-    # Also try the mean of the trainable weights at the end of the last N epochs (checkpoint averaging); it is
-    # kept instead of the best single epoch when its dev macro-F1 is at least as high. 1 = off.
-    average_last: int = 3
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -57,8 +54,6 @@ class TrainConfig:
             problems.append("context_turns must be at least 1")
         if not 0 <= self.role_dropout < 1:
             problems.append(f"role_dropout must be in [0, 1) (got {self.role_dropout})")
-        if self.average_last < 1:
-            problems.append(f"average_last must be at least 1 (got {self.average_last})")
         if self.patience < 1:
             problems.append("patience must be at least 1 epoch")
         if problems:
