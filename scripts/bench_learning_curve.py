@@ -5,13 +5,14 @@ retrain after each batch, and the model is measured on held-out data after each.
         [--budgets 50,100,200,400] [--pool DIR] [--json learning-curve.json]
 
 Simulation: per seed, a random 60% of the coded transcripts in the pool (--pool; default
-training_data/transcripts/train) form the analyst's workspace; the analyst's decision on a segment is its gold label. Starting from the model, batches of reviews
-bring the count to each budget; after each batch the heads are quick-retrained (lccode.quick, exactly as
-`lccode review retrain` does, warm-started from the previous model in the chain) and the model is scored:
-turn-level micro/macro F1 on the held-out transcripts/test, and micro F1 on the dev excerpts (dev.jsonl; note
-that the dev split also sets the thresholds, so excerpt figures are optimistic for every arm alike). "queue"
-picks the next segments with the review queue's rule (lccode.uncertainty: review_priority, then spread) under
-the current model; "random" picks uniformly among the not yet reviewed.
+training_data/transcripts/train) form the analyst's workspace; the analyst's decision on a segment is its gold
+label. Starting from the model, batches of reviews bring the count to each budget; after each batch the heads
+are quick-retrained (lccode.quick, exactly as `lccode review retrain` does, warm-started from the previous model
+in the chain) and the model is scored: turn-level micro/macro F1 on the held-out transcripts/test, and micro F1
+on the dev excerpts (dev.jsonl; note that the dev split also sets the thresholds, so excerpt figures are
+optimistic for every arm alike). "queue" picks the next segments with the review queue's rule
+(lccode.uncertainty: review_priority, then spread) under the current model; "random" picks uniformly among the
+not yet reviewed.
 
 Give a pool of coded transcripts the model was not trained on (the model card's train_transcripts count and
 train_data_hash say what it saw); with the default pool and a model trained on it, the "reviews" re-teach labels

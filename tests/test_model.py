@@ -363,6 +363,7 @@ def test_interrupted_coding_keeps_the_chunks_already_coded(tiny_model, sample_wo
     ws = Workspace.open(tmp_path / "ws")
     per_doc = Counter(s.transcript_id for s in ws.segments())
     first = per_doc[min(per_doc)]  # chunk=200 codes one sample transcript (200-400 segments) at a time, by id
+    seen = []
 
     def stop_in_the_second_chunk(n):  # progress comes per batch; a chunk is stored when all of it is coded
         seen.append(n)
