@@ -16,10 +16,11 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str = 
     """Provision, train if no model exists, add the corpus, code it, export. `progress(kind, **info)` receives
     "train" steps and "code" counts for progress bars."""
     from lccode.modeling import META_FILE
+    from lccode.paths import default_model_dir
     from lccode.predict import code_workspace, pending_count
     from lccode.provision import default_base_dir, provision
     from lccode.training_args import TrainConfig
-    from lccode.training_run import default_model_dir, run_training
+    from lccode.training_run import run_training
     from lccode.workspace import DB_NAME, Workspace
     from lccode.workspace.add import add_paths
 

@@ -8,14 +8,9 @@ from pathlib import Path
 
 from lccode.data import DEFAULT_DATA_DIR, workspace_examples
 from lccode.errors import InputError
+from lccode.paths import default_model_dir
 
 log = logging.getLogger(__name__)
-
-
-def default_model_dir() -> Path:
-    from lccode.provision import models_dir
-
-    return models_dir() / "lc-default"
 
 
 def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, workspace: Path | None = None,

@@ -4,13 +4,15 @@ from pathlib import Path
 
 import typer
 
+from lccode.paths import DEFAULT_MODEL_NAME
+
 
 def register(app: typer.Typer):
     @app.command("sample")
     def sample_cmd(
         workspace: Path = typer.Option(Path("lc-sample"), "--workspace", "-w", help="Workspace folder to (re)use."),
         corpus: Path = typer.Option(None, help="Transcripts folder with a manifest (default: the bundled corpus_sample/)."),
-        model: Path = typer.Option(None, help="Model folder (default: models/lc-default; trained if missing)."),
+        model: Path = typer.Option(None, help=f"Model folder (default: models/{DEFAULT_MODEL_NAME}; trained if missing)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
         exports: bool = typer.Option(True, help="Write the HTML report, XLSX and REFI-QDA exports."),
     ):
