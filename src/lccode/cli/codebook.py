@@ -58,3 +58,7 @@ def import_cmd(file: Path = typer.Argument(..., help="REFI-QDA project (.qdpx) o
     cb = import_codebook(file, out, lang, codebook_id)
     console().print(f"Wrote {out}: {len(cb.codes)} codes in {len(cb.categories)} categories ({cb.ref}).\n"
                     f"Start a workspace with it: lccode init WORKSPACE --codebook {out}")
+
+
+def register(parent: typer.Typer):
+    parent.add_typer(app, name="codebook")
