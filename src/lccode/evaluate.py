@@ -15,9 +15,10 @@ RELIABLE_KAPPA = 0.6  # below this, a code's counts should not be reported witho
 
 def evaluate(gold: str | Path, model_dir: str | Path, device: str = "auto", batch_size: int = 64) -> dict:
     from lccode.data import load_jsonl
-    from lccode.gold import gold_examples, is_gold_transcripts, load_gold
+    from lccode.gold import check_source, gold_examples, is_gold_transcripts, load_gold
     from lccode.predict import Coder
 
+    check_source(gold)  # before the model is loaded, which takes a while
     coder = Coder.load(model_dir, None, device)
     labels = coder.labels
     transcripts = is_gold_transcripts(gold)

@@ -61,6 +61,15 @@ def table(title: str, columns: list[str], rows: list[list]):
     console().print(t)
 
 
+def at_least(value: int | None, minimum: int, option: str):
+    """A count option checked before any work, so a typo does not wait for a model to load; None is 'not given'."""
+    if value is not None and value < minimum:
+        from lccode.errors import InputError
+
+        raise InputError(f"{option} must be {minimum} or more, not {value}", field=option,
+                         expected=f"a whole number >= {minimum}", fix=f"give {option} a number of at least {minimum}")
+
+
 def plural(n: int, word: str, words: str | None = None) -> str:
     """'1 segment', '2 segments'."""
     return f"{n} {word if n == 1 else (words or word + 's')}"

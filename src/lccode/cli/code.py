@@ -18,10 +18,13 @@ def register(app: typer.Typer):
         redo: bool = typer.Option(False, help="Code again segments this model already coded."),
     ):
         """Code every segment the model has not coded yet, with a probability per code."""
-        from lccode.cli._util import console, open_workspace, progress_bar
+        from lccode.cli._util import at_least, console, open_workspace, progress_bar
+        from lccode.device import check_device
         from lccode.paths import default_model_dir
         from lccode.predict import code_workspace, pending_count
 
+        check_device(device)
+        at_least(batch_size, 1, "--batch-size")
         ws = open_workspace(workspace)
         model = model or default_model_dir()
         prog, task = progress_bar("Coding segments", pending_count(ws, model, redo))

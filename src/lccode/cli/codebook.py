@@ -27,8 +27,12 @@ def show_cmd(file: Path = typer.Argument(None, help="Codebook YAML (default: the
 
     from lccode.cli._util import console
     from lccode.codebook import load_codebook
+    from lccode.errors import InputError
 
     cb = load_codebook(file)
+    if lang not in cb.languages:
+        raise InputError(f"the codebook has no text in language '{lang}'", field="--lang", expected=" | ".join(cb.languages),
+                         fix=f"use --lang {cb.languages[0]}")
     t = Table(title=f"{cb.title.get(lang, cb.id)} ({cb.ref})", show_lines=full, title_justify="left")
     for col in ("category", "id", "name", "definition"):
         t.add_column(col, overflow="fold")
@@ -51,10 +55,11 @@ def import_cmd(file: Path = typer.Argument(..., help="REFI-QDA project (.qdpx) o
                lang: str = typer.Option("en", help="Language of the code names in the file (en, nl, ...)."),
                codebook_id: str = typer.Option(None, "--id", help="Id of the new codebook (default: from the file name).")):
     """Take the codebook from a REFI-QDA file, to start a workspace with: lccode init WS --codebook OUTPUT."""
+    from lccode.atomic import check_file_target
     from lccode.cli._util import console
     from lccode.ingest.refi_codebook import import_codebook
 
-    out = output or file.with_name(f"{file.stem}-codebook.yaml")
+    out = check_file_target(output or file.with_name(f"{file.stem}-codebook.yaml"))
     cb = import_codebook(file, out, lang, codebook_id)
     console().print(f"Wrote {out}: {len(cb.codes)} codes in {len(cb.categories)} categories ({cb.ref}).\n"
                     f"Start a workspace with it: lccode init WORKSPACE --codebook {out}")

@@ -22,7 +22,9 @@ def register(app: typer.Typer):
         """Per-code precision/recall/F1, kappa, Krippendorff's alpha, per language, and error capture by uncertainty."""
         import json
 
+        from lccode.atomic import check_file_target
         from lccode.cli._util import console, table
+        from lccode.device import check_device
         from lccode.errors import LccodeError
         from lccode.evaluate import evaluate
         from lccode.paths import default_model_dir
@@ -30,6 +32,9 @@ def register(app: typer.Typer):
         if (gold is None) == (workspace is None):
             raise LccodeError("give either a gold file or --workspace", expected="lccode evaluate GOLD, or lccode "
                               "evaluate --workspace WS", fix="name one source of gold codes")
+        check_device(device)
+        if report:
+            check_file_target(report)
         if workspace is not None:
             from lccode.evaluate import evaluate_workspace
 

@@ -30,9 +30,10 @@ def register(app: typer.Typer):
     def segments_cmd(workspace: Path = WorkspaceOpt, transcript: str = typer.Option(None, help="Only this transcript."),
                      limit: int = typer.Option(10, help="How many to show.")):
         """Preview segments with their speaker, offsets and timestamps."""
-        from lccode.cli._util import open_workspace, table
+        from lccode.cli._util import at_least, open_workspace, table
         from lccode.clock import hms
 
+        at_least(limit, 1, "--limit")
         ws = open_workspace(workspace)
         segs = ws.segments("s.transcript_id=?", (transcript,)) if transcript else ws.segments()
         rows = [[s.transcript_id, s.index, f"{s.start_char}-{s.end_char}", s.speaker or "", s.role or "", s.lang or "",

@@ -31,9 +31,12 @@ def register(app: typer.Typer):
                                      help="Read each segment with its turn, neighbours, previous turn and speaker role."),
     ):
         """Fine-tune the multilingual classifier on labelled segments (and reviewed workspace segments)."""
-        from lccode.cli._util import TrainingProgress, console
+        from lccode.cli._util import TrainingProgress, at_least, console
+        from lccode.device import check_device
         from lccode.training_run import run_training
 
+        check_device(device)
+        at_least(seed, 0, "--seed")  # numpy's generators take no negative seed; it would fail after the data is read
         cfg = TrainConfig(base_model=base_model, name=name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                           trainable_layers=trainable_layers, device=device, seed=seed, context=context)
         bar = TrainingProgress()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lccode.aggregate import CodedCorpus, Summary
+from lccode.atomic import check_folder_target
 from lccode.clock import hms
 from lccode.export._common import atomic_output, csv_cell, output_path, produced_by, provenance_rows, write_bytes_atomic, xlsx_text_cells
 from lccode.export.i18n import check_lang, t, value
@@ -182,13 +183,14 @@ def write_csv(ws, folder: str | Path, lang: str = "en", model_id: str | None = N
     The header row holds the column names the JSONL export uses (`transcript`, `start_char`, `code_id` ...), the
     same in every language, so scripts read both alike; the XLSX shows them as readable headers in `lang`."""
     check_lang(lang)
-    corpus, summary = _load(ws, corpus, model_id)
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         from lccode.errors import InputError
 
         raise InputError("the CSV output must be a folder (one file per table)", file=folder,
-                         fix="give a folder name, e.g. exports/csv")
+                         expected="a folder, existing or new", fix="give a folder name, e.g. exports/csv")
+    check_folder_target(folder)
+    corpus, summary = _load(ws, corpus, model_id)
     folder.mkdir(parents=True, exist_ok=True)
     tables = build_tables(corpus, summary, lang)
     blobs = []
