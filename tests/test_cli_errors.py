@@ -252,12 +252,14 @@ def test_unknown_unit_for_init(tmp_path, cli):
 
 
 def test_segments_shows_transcript_text_as_written(tmp_path, cli):
-    """Transcript text is never rich markup: labels like [id1] and notes like [inaudible] show, [/b] is text."""
+    """Transcript text and paths are never rich markup: labels like [id1] and notes like [inaudible] show, and a
+    stray [/b] is text, not a markup error."""
     src = tmp_path / "t.txt"
     src.write_text("We waited [inaudible] for [id1] and the [b]board[/b]. Then [/b] [/] [bold red]nothing[/] came.\n",
                    encoding="utf-8")
-    ws = tmp_path / "ws"
-    assert cli("init", ws)[0] == 0
+    ws = tmp_path / "ws [/b] [id1]"
+    code, out, err = cli("init", ws)
+    assert code == 0 and f"Created workspace {ws} " in " ".join(out.split()), err
     assert cli("add", "-w", ws, src)[0] == 0
     code, out, err = cli("segments", "-w", ws)
     assert code == 0, err

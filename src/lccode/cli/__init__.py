@@ -55,7 +55,7 @@ def main():
         from lccode.cli._util import console
 
         err = console(stderr=True)
-        err.print("[bold red]Error:[/]", end=" ")
+        err.print("[bold red]Error:[/]", end=" ", markup=True)
         err.print(exc.render(), markup=False)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ def show_cmd(file: Path = typer.Argument(None, help="Codebook YAML (default: the
              full: bool = typer.Option(False, help="Also show inclusion/exclusion criteria and examples.")):
     """Print the codebook as a readable table."""
     from rich.table import Table
+    from rich.text import Text
 
     from lccode.cli._util import console
     from lccode.codebook import load_codebook
@@ -44,7 +45,8 @@ def show_cmd(file: Path = typer.Argument(None, help="Codebook YAML (default: the
                 for label, part in (("include", code.include), ("exclude", code.exclude), ("examples", code.examples)):
                     if part.get(lang):
                         definition += f"\n{label}: " + " | ".join(part[lang])
-            t.add_row(f"[{code.color or cat.color or 'white'}]■[/] {cat.label(lang)}", cid, code.label(lang), definition)
+            t.add_row(Text.assemble(("■", code.color or cat.color or "white"), f" {cat.label(lang)}"), cid, code.label(lang),
+                      definition)
     console().print(t)
 
 

@@ -57,6 +57,8 @@ def queue_cmd(workspace: Path = WorkspaceOpt, analyst: str = AnalystOpt, communi
 def serve_cmd(workspace: Path = WorkspaceOpt,
               port: int = typer.Option(0, help="Port on 127.0.0.1 (default: a free one).")):
     """Start the review page on this computer only (127.0.0.1) and print its link."""
+    from rich.text import Text
+
     from lccode.cli._util import console, open_workspace
     from lccode.errors import InputError
     from lccode.review.app import serve
@@ -68,9 +70,9 @@ def serve_cmd(workspace: Path = WorkspaceOpt,
     latest_code_run(open_workspace(workspace))  # say now, not in the browser, if nothing was coded yet
 
     def ready(url: str):
-        console().print(f"Review page for {workspace}: [bold]{url}[/]\nOpen the link in your browser (it works only on "
-                        "this computer). Decisions are saved as you make them; press Ctrl+C to stop.",
-                        soft_wrap=True)  # a wrapped link could not be copied
+        console().print(Text.assemble(f"Review page for {workspace}: ", (url, "bold"), "\nOpen the link in your browser (it "
+                                      "works only on this computer). Decisions are saved as you make them; press "
+                                      "Ctrl+C to stop."), soft_wrap=True)  # a wrapped link could not be copied
 
     serve(workspace, port=port, on_ready=ready)
 

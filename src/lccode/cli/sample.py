@@ -60,8 +60,7 @@ class _SampleView:
         elif kind == "added":
             c.rule("3. Transcripts")
             for r in i["results"]:
-                c.print(f"  {r.status:9} {r.transcript_id}" + (f" ({plural(r.n_segments, 'segment')})" if r.n_segments else ""),
-                        markup=False)
+                c.print(f"  {r.status:9} {r.transcript_id}" + (f" ({plural(r.n_segments, 'segment')})" if r.n_segments else ""))
             st = i["status"]
             c.print(f"{st['transcripts']} transcripts, {st['segments']} segments. A preview:")
             _preview(c, i["preview"])
@@ -82,9 +81,9 @@ class _SampleView:
         elif kind == "exported":
             c.rule("5. Exports")
             for name, path in i["written"].items():
-                c.print(f"  {name:7} {path}", markup=False)
+                c.print(f"  {name:7} {path}")
         elif kind == "done":
-            c.print(f"\nNext: review the uncertain segments with  lccode review serve -w {i['workspace']}", markup=False)
+            c.print(f"\nNext: review the uncertain segments with  lccode review serve -w {i['workspace']}")
 
     def progress(self, kind: str, **i):
         if kind == "code" and self.bar is not None:
