@@ -261,6 +261,8 @@ def test_segments_shows_transcript_text_as_written(tmp_path, cli):
     code, out, err = cli("init", ws)
     assert code == 0 and f"Created workspace {ws} " in " ".join(out.split()), err
     assert cli("add", "-w", ws, src)[0] == 0
+    code, out, err = cli("status", "-w", ws)
+    assert code == 0 and f"Workspace {ws}: 1 transcripts" in " ".join(out.split()), err
     code, out, err = cli("segments", "-w", ws)
     assert code == 0, err
     flat = " ".join(out.replace("│", " ").split())
