@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from lccode.errors import InputError
 from lccode.ingest.plaintext import parse_turns
 from lccode.records import Transcript, TranscriptMeta
 from lccode.segment import Segmenter, is_filler, with_context
@@ -239,7 +240,8 @@ def test_batched_and_single_segmentation_agree(fixture_transcripts, fixture_segm
 
 
 def test_bad_segmenter_options():
-    with pytest.raises(ValueError, match="unit"):
+    with pytest.raises(InputError, match="unit") as info:
         Segmenter(unit="paragraph")
-    with pytest.raises(ValueError, match="context"):
+    assert info.value.problems[0].expected == "sentence | turn"
+    with pytest.raises(InputError, match="context"):
         Segmenter(context=-1)

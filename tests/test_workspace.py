@@ -43,7 +43,7 @@ def test_create_makes_a_database_and_a_codebook_copy(tmp_path):
 
 
 def test_create_with_bad_options_writes_nothing(tmp_path):
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match="unknown segment unit"):
         Workspace.create(tmp_path / "a", unit="paragraph")
     with pytest.raises(InputError):
         Workspace.create(tmp_path / "b", codebook=tmp_path / "missing.yaml")

@@ -14,6 +14,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from lccode.errors import InputError
+
 # Temp files of versions before the owner was in the name: removed once clearly abandoned.
 _OLD_TEMP_AGE_S = 24 * 3600
 
@@ -57,10 +59,41 @@ def clean_stale_temps(target: Path) -> list[Path]:
     return removed
 
 
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first existing part of `path`'s folders that is a file, not a folder."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None
+
+
+def check_file_target(path: str | Path) -> Path:
+    """A path a file can be written to, checked before the work that produces the file rather than after it."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("this is a folder, not a file to write", file=path, expected="a file name",
+                         fix=f"add the name of the file to write, e.g. {path / 'NAME'}")
+    blocker = _file_in_the_way(path)
+    if blocker is not None:
+        raise InputError(f"{blocker} is a file, so nothing can be written inside it", file=path,
+                         expected="a path whose folders are folders", fix="choose a path in an existing folder")
+    return path
+
+
+def check_folder_target(path: str | Path) -> Path:
+    """A path a folder can be made at (or an existing folder), checked before the work that fills it."""
+    path = Path(path)
+    blocker = path if path.exists() and not path.is_dir() else _file_in_the_way(path)
+    if blocker is not None:
+        raise InputError(f"{blocker} is a file; a folder is to be written here", file=path,
+                         expected="a folder, existing or new", fix="choose a folder name that is not a file")
+    return path
+
+
 @contextmanager
 def atomic_path(target: str | Path):
     """Yields a temp path beside `target`; renamed onto it only if the block finishes without an error."""
-    target = Path(target)
+    target = check_file_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{_host()}-{os.getpid()}.", suffix=".tmp", dir=target.parent)

@@ -12,16 +12,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lccode.errors import InputError, Problem
+from lccode.errors import InputError
 from lccode.paths import default_codebook
+from lccode.yamlcheck import Checker, check_keys, hex_color, lang_list, lang_text, mapping, plain, scalar_text
 
 DEFAULT_CODEBOOK = default_codebook()
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _TOP_KEYS = {"id", "version", "title", "description", "languages", "categories"}
 _CAT_KEYS = {"id", "name", "description", "color", "codes"}
 _CODE_KEYS = {"id", "name", "definition", "include", "exclude", "examples", "color", "parent"}
-_FIX_KEYS = "remove the key or correct its spelling"
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
 
 
@@ -85,156 +84,116 @@ class Codebook:
         return f"{self.id}@{self.version}#{self.hash[:12]}"
 
 
-class _Checker:
-    def __init__(self, path: Path):
-        self.path = path
-        self.problems: list[Problem] = []
-
-    def add(self, node, msg: str, expected: str | None = None, fix: str | None = None, field_: str | None = None):
-        line = node.start_mark.line + 1 if node is not None else None
-        self.problems.append(Problem(msg, self.path, line, field_, expected, fix))
-
-
-def _plain(node):
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        return {k.value: _plain(v) for k, v in node.value}
-    if isinstance(node, yaml.SequenceNode):
-        return [_plain(v) for v in node.value]
-    return node.value
-
-
-def _mapping(node) -> dict:
-    return {k.value: (k, v) for k, v in node.value}
-
-
-def _lang_text(chk: _Checker, node, where: str, langs: tuple[str, ...], required: bool = True) -> dict[str, str]:
-    import yaml
-
-    if not isinstance(node, yaml.MappingNode):
-        chk.add(node, f"{where} must map languages to text", expected="{en: \"...\", nl: \"...\"}")
-        return {}
-    out = {}
-    for k, v in node.value:
-        if not isinstance(v, yaml.ScalarNode) or not str(v.value).strip():
-            chk.add(v, f"{where}.{k.value} must be non-empty text")
-            continue
-        out[k.value] = str(v.value)
-    if required:
-        for lang in langs:
-            if lang not in out:
-                chk.add(node, f"{where} has no '{lang}' text", expected=f"a '{lang}:' entry (the codebook declares languages {list(langs)})",
-                        fix=f"add '{lang}: ...' to {where}")
-    return out
-
-
-def _lang_list(chk: _Checker, node, where: str, langs) -> dict[str, tuple[str, ...]]:
-    import yaml
-
-    if node is None:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        chk.add(node, f"{where} must map languages to lists of text", expected="{en: [\"...\"], nl: [\"...\"]}")
-        return {}
-    out = {}
-    for k, v in node.value:
-        if not isinstance(v, yaml.SequenceNode) or not all(isinstance(i, yaml.ScalarNode) for i in v.value):
-            chk.add(v, f"{where}.{k.value} must be a list of text")
-            continue
-        out[k.value] = tuple(str(i.value) for i in v.value)
-    return out
-
-
-def _check_keys(chk: _Checker, node, allowed: set[str], where: str):
-    for k, _ in node.value:
-        if k.value not in allowed:
-            chk.add(k, f"unknown key '{k.value}' in {where}", expected=f"one of {sorted(allowed)}", fix=_FIX_KEYS)
-
-
-def _color(chk: _Checker, node, where: str) -> str | None:
-    if node is None:
-        return None
-    if not _COLOR.match(str(node.value)):
-        chk.add(node, f"bad colour '{node.value}' for {where}", expected="a hex colour like \"#1B9E77\"",
-                fix="write the colour as # followed by six hex digits, in quotes")
-        return None
-    return str(node.value).upper()
-
-
 def load_codebook(path: str | Path | None = None) -> Codebook:
     """Load and validate a codebook; every problem is reported at once, with its YAML line."""
+    path = Path(path) if path else DEFAULT_CODEBOOK
+    root = _compose(path)
+    chk = Checker(path)
+    top = _top_level(chk, root)
+    langs = _languages(chk, top["languages"][1])
+    cb_id = scalar_text(chk, top["id"][1], "id") if "id" in top else "codebook"
+    version = scalar_text(chk, top["version"][1], "version") if "version" in top else "0"
+    title = lang_text(chk, top["title"][1], "title", langs) if "title" in top else {}
+    desc = lang_text(chk, top["description"][1], "description", langs) if "description" in top else {}
+    categories, codes, seen = _categories(chk, top["categories"][1], langs)
+    _check_parents(chk, codes, seen)
+    if chk.problems:
+        raise InputError(problems=sorted(chk.problems, key=lambda p: p.line or 0))
+    return Codebook(cb_id, version, title, langs, tuple(categories), tuple(codes), _content_hash(root), str(path), desc)
+
+
+def _compose(path: Path):
+    """The codebook's YAML node tree: a mapping, read within the size limit."""
     import yaml
 
-    path = Path(path) if path else DEFAULT_CODEBOOK
-    if not path.is_file():
-        raise InputError("codebook file not found", file=path, expected="a YAML codebook file",
-                         fix="check the path, or omit it to use the bundled Learning Communities codebook")
     from lccode.ingest import yamlsafe
     from lccode.ingest.decode import read_text
 
+    if path.is_dir():
+        raise InputError("this is a folder, not a codebook file", file=path, expected="a YAML codebook file",
+                         fix="name the .yaml file inside it, or omit it to use the bundled Learning Communities codebook")
+    if not path.is_file():
+        raise InputError("codebook file not found", file=path, expected="a YAML codebook file",
+                         fix="check the path, or omit it to use the bundled Learning Communities codebook")
     raw = read_text(path, MAX_CODEBOOK_BYTES, "codebook")
     # aliases, foreign tags, deep nesting and duplicate keys are refused with their line before anything is built
     root = yamlsafe.compose(raw, path, "keys id, version, languages, categories")
-    chk = _Checker(path)
     if not isinstance(root, yaml.MappingNode):
         raise InputError("the codebook must be a YAML mapping", file=path, expected="keys id, version, languages, categories")
-    top = _mapping(root)
-    _check_keys(chk, root, _TOP_KEYS, "the codebook")
+    return root
+
+
+def _top_level(chk: Checker, root) -> dict:
+    """The top-level keys; without languages or categories nothing further can be checked."""
+    top = mapping(root)
+    check_keys(chk, root, _TOP_KEYS, "the codebook")
     for req in ("id", "languages", "categories"):
         if req not in top:
             chk.add(root, f"missing required key '{req}'", fix=f"add '{req}:' at the top level")
     if chk.problems and ("languages" not in top or "categories" not in top):
         raise InputError(problems=chk.problems)
-    lang_node = top["languages"][1]
-    if not isinstance(lang_node, yaml.SequenceNode) or not lang_node.value or not all(
-            isinstance(n, yaml.ScalarNode) and str(n.value).strip() for n in lang_node.value):
-        chk.add(lang_node, "languages must be a list of language codes", expected='languages: ["en", "nl"]',
-                fix="write the languages as a list in square brackets")
-        raise InputError(problems=chk.problems)
-    langs = tuple(str(n.value) for n in lang_node.value)
-    cb_id = _scalar_text(chk, top["id"][1], "id") if "id" in top else "codebook"
-    version = _scalar_text(chk, top["version"][1], "version") if "version" in top else "0"
-    title = _lang_text(chk, top["title"][1], "title", langs) if "title" in top else {}
-    desc = _lang_text(chk, top["description"][1], "description", langs) if "description" in top else {}
+    return top
 
-    categories, codes, seen, cat_lines = [], [], {}, {}
-    cats_node = top["categories"][1]
-    if not isinstance(cats_node, yaml.SequenceNode) or not cats_node.value:
-        chk.add(cats_node, "categories must be a non-empty list")
+
+def _languages(chk: Checker, node) -> tuple[str, ...]:
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode) or not node.value or not all(
+            isinstance(n, yaml.ScalarNode) and str(n.value).strip() for n in node.value):
+        chk.add(node, "languages must be a list of language codes", expected='languages: ["en", "nl"]',
+                fix="write the languages as a list in square brackets")
+        raise InputError(problems=chk.problems)  # every text is checked against them
+    return tuple(str(n.value) for n in node.value)
+
+
+def _categories(chk: Checker, node, langs) -> tuple[list[Category], list[Code], dict]:
+    """The categories with their codes, and each code's YAML node by id (for problems found later)."""
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        chk.add(node, "categories must be a non-empty list")
         raise InputError(problems=chk.problems)
-    for cnode in cats_node.value:
+    categories, codes, seen, cat_lines = [], [], {}, {}
+    for cnode in node.value:
         if not isinstance(cnode, yaml.MappingNode):
             chk.add(cnode, "a category must be a mapping with id, name and codes")
             continue
-        _check_keys(chk, cnode, _CAT_KEYS, "a category")
-        cm = _mapping(cnode)
-        cid = str(cm["id"][1].value) if "id" in cm else ""
-        if not _ID.match(cid):
-            chk.add(cnode, f"bad or missing category id '{cid}'", expected="lower-case letters, digits and _")
-        elif cid in cat_lines:
-            chk.add(cnode, f"duplicate category id '{cid}' (first on line {cat_lines[cid]})",
-                    fix="give every category a unique id")
-        cat_lines.setdefault(cid, cnode.start_mark.line + 1)
-        where = f"category {cid}"
-        cname = _lang_text(chk, cm["name"][1], f"{where} name", langs) if "name" in cm else {}
-        if "name" not in cm:
-            chk.add(cnode, f"{where} has no name", fix="add name: {en: ..., nl: ...}")
-        cdesc = _lang_text(chk, cm["description"][1], f"{where} description", langs, required=False) if "description" in cm else {}
-        ccolor = _color(chk, cm.get("color", (None, None))[1], where)
-        ids = []
-        codes_node = cm["codes"][1] if "codes" in cm else None
-        if codes_node is not None and not isinstance(codes_node, yaml.SequenceNode):
-            chk.add(codes_node, f"{where} codes must be a list", expected="codes: followed by '- id: ...' entries")
-            codes_node = None
-        for node in (codes_node.value if codes_node is not None else []):
-            code = _load_code(chk, node, cid, langs, seen)
-            if code:
-                codes.append(code)
-                ids.append(code.id)
-        if "codes" not in cm or (codes_node is not None and not codes_node.value):  # not for rejected codes
-            chk.add(cnode, f"{where} has no codes", fix="add at least one code under codes:")
-        categories.append(Category(cid, cname, cdesc, ccolor, tuple(ids)))
+        cat, cat_codes = _load_category(chk, cnode, langs, seen, cat_lines)
+        categories.append(cat)
+        codes += cat_codes
+    return categories, codes, seen
+
+
+def _load_category(chk: Checker, cnode, langs, seen: dict, cat_lines: dict) -> tuple[Category, list[Code]]:
+    import yaml
+
+    check_keys(chk, cnode, _CAT_KEYS, "a category")
+    cm = mapping(cnode)
+    cid = str(cm["id"][1].value) if "id" in cm else ""
+    if not _ID.match(cid):
+        chk.add(cnode, f"bad or missing category id '{cid}'", expected="lower-case letters, digits and _")
+    elif cid in cat_lines:
+        chk.add(cnode, f"duplicate category id '{cid}' (first on line {cat_lines[cid]})",
+                fix="give every category a unique id")
+    cat_lines.setdefault(cid, cnode.start_mark.line + 1)
+    where = f"category {cid}"
+    cname = lang_text(chk, cm["name"][1], f"{where} name", langs) if "name" in cm else {}
+    if "name" not in cm:
+        chk.add(cnode, f"{where} has no name", fix="add name: {en: ..., nl: ...}")
+    cdesc = lang_text(chk, cm["description"][1], f"{where} description", langs, required=False) if "description" in cm else {}
+    ccolor = hex_color(chk, cm.get("color", (None, None))[1], where)
+    codes_node = cm["codes"][1] if "codes" in cm else None
+    if codes_node is not None and not isinstance(codes_node, yaml.SequenceNode):
+        chk.add(codes_node, f"{where} codes must be a list", expected="codes: followed by '- id: ...' entries")
+        codes_node = None
+    items = codes_node.value if codes_node is not None else []
+    codes = [c for c in (_load_code(chk, n, cid, langs, seen) for n in items) if c]
+    if "codes" not in cm or (codes_node is not None and not codes_node.value):  # not for rejected codes
+        chk.add(cnode, f"{where} has no codes", fix="add at least one code under codes:")
+    return Category(cid, cname, cdesc, ccolor, tuple(c.id for c in codes)), codes
+
+
+def _check_parents(chk: Checker, codes: list[Code], seen: dict):
     known = {c.id for c in codes}
     for c in codes:
         if c.parent and c.parent not in known:
@@ -245,22 +204,12 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         chk.add(seen[cycle[0]], f"codes {' -> '.join(cycle + [cycle[0]])} are each other's parents (a cycle)",
                 expected="a hierarchy: following 'parent' always ends at a top-level code",
                 fix=f"remove 'parent' from one of {', '.join(cycle)}")
-    if chk.problems:
-        raise InputError(problems=sorted(chk.problems, key=lambda p: p.line or 0))
-    canon = json.dumps(_plain(root), sort_keys=True, ensure_ascii=False)
-    digest = hashlib.sha256(canon.encode("utf-8")).hexdigest()
-    return Codebook(cb_id, version, title, langs, tuple(categories), tuple(codes), digest, str(path), desc)
 
 
-def _scalar_text(chk: _Checker, node, key: str) -> str:
-    """A top-level value that goes into every output's codebook reference: one piece of text."""
-    import yaml
-
-    if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
-        chk.add(node, f"'{key}' must be a single value", expected=f"{key}: text (e.g. {key}: learning-communities)",
-                fix=f"write one value after '{key}:'", field_=key)
-        return key
-    return str(node.value)
+def _content_hash(root) -> str:
+    """sha256 of the codebook's content: comments, layout and key order do not change it."""
+    canon = json.dumps(plain(root), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
 
 def _parent_cycles(codes) -> list[list[str]]:
@@ -278,14 +227,14 @@ def _parent_cycles(codes) -> list[list[str]]:
     return cycles
 
 
-def _load_code(chk: _Checker, node, cat_id: str, langs, seen: dict) -> Code | None:
+def _load_code(chk: Checker, node, cat_id: str, langs, seen: dict) -> Code | None:
     import yaml
 
     if not isinstance(node, yaml.MappingNode):
         chk.add(node, f"a code in category {cat_id} must be a mapping")
         return None
-    _check_keys(chk, node, _CODE_KEYS, "a code")
-    m = _mapping(node)
+    check_keys(chk, node, _CODE_KEYS, "a code")
+    m = mapping(node)
     cid = str(m["id"][1].value) if "id" in m else ""
     if not _ID.match(cid):
         chk.add(node, f"bad or missing code id '{cid}'", expected="lower-case letters, digits and _, e.g. sf_reciprocity")
@@ -299,8 +248,8 @@ def _load_code(chk: _Checker, node, cat_id: str, langs, seen: dict) -> Code | No
     for req in ("name", "definition"):
         if req not in m:
             chk.add(node, f"{where} has no {req}", fix=f"add {req}: {{en: ..., nl: ...}}")
-    name = _lang_text(chk, m["name"][1], f"{where} name", langs) if "name" in m else {}
-    definition = _lang_text(chk, m["definition"][1], f"{where} definition", langs) if "definition" in m else {}
+    name = lang_text(chk, m["name"][1], f"{where} name", langs) if "name" in m else {}
+    definition = lang_text(chk, m["definition"][1], f"{where} definition", langs) if "definition" in m else {}
     parent = None
     if "parent" in m:
         if not isinstance(m["parent"][1], yaml.ScalarNode):
@@ -309,10 +258,10 @@ def _load_code(chk: _Checker, node, cat_id: str, langs, seen: dict) -> Code | No
             parent = str(m["parent"][1].value) or None
     return Code(
         cid, cat_id, name, definition,
-        include=_lang_list(chk, m.get("include", (None, None))[1], f"{where} include", langs),
-        exclude=_lang_list(chk, m.get("exclude", (None, None))[1], f"{where} exclude", langs),
-        examples=_lang_list(chk, m.get("examples", (None, None))[1], f"{where} examples", langs),
-        color=_color(chk, m.get("color", (None, None))[1], where),
+        include=lang_list(chk, m.get("include", (None, None))[1], f"{where} include", langs),
+        exclude=lang_list(chk, m.get("exclude", (None, None))[1], f"{where} exclude", langs),
+        examples=lang_list(chk, m.get("examples", (None, None))[1], f"{where} examples", langs),
+        color=hex_color(chk, m.get("color", (None, None))[1], where),
         parent=parent,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,18 @@ def cpu_has_fast_bf16() -> bool:
     return any(f in flags for f in (" amx_bf16", " avx512_bf16"))
 
 
+_DEVICE = re.compile(r"auto|cpu|cuda(?::\d+)?")
+DEVICES = "auto | cpu | cuda | cuda:N"
+
+
+def check_device(spec: str) -> str:
+    """The form of a --device value, checked without torch, so a typo stops a command before its slow work."""
+    if not isinstance(spec, str) or not _DEVICE.fullmatch(spec):
+        raise LccodeError(f"unknown device '{spec}'", field="--device", expected=DEVICES,
+                          fix="use --device auto (a GPU when there is one, else the CPU), cpu, or cuda:0 for the first GPU")
+    return spec
+
+
 def resolve_device(spec: str = "auto", precision: str = "auto") -> Placement:
     """`auto` takes CUDA when present, else the CPU; precision `auto` picks bf16/fp16 autocast where it is fast.
 
@@ -43,6 +56,7 @@ def resolve_device(spec: str = "auto", precision: str = "auto") -> Placement:
     """
     import torch
 
+    check_device(spec)
     precision = os.environ.get("LCCODE_PRECISION", precision)
     if precision not in ("auto", "fp32", "bf16", "fp16"):
         raise LccodeError(f"unknown precision '{precision}'", expected="auto | fp32 | bf16 | fp16")

@@ -4,7 +4,6 @@ error-capture curve that shows whether reviewing the most uncertain segments fir
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +15,10 @@ RELIABLE_KAPPA = 0.6  # below this, a code's counts should not be reported witho
 
 def evaluate(gold: str | Path, model_dir: str | Path, device: str = "auto", batch_size: int = 64) -> dict:
     from lccode.data import load_jsonl
-    from lccode.gold import gold_examples, is_gold_transcripts, load_gold
+    from lccode.gold import check_source, gold_examples, is_gold_transcripts, load_gold
     from lccode.predict import Coder
 
+    check_source(gold)  # before the model is loaded, which takes a while
     coder = Coder.load(model_dir, None, device)
     labels = coder.labels
     transcripts = is_gold_transcripts(gold)
@@ -75,12 +75,13 @@ def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: b
 
 def _provenance(coder, examples, **gold) -> dict:
     """What produced an evaluation: lccode, the model and codebook (ids and hashes), the gold and its hash."""
+    from lccode.clock import utc_now
     from lccode.data import data_hash
 
     return {"lccode_version": __version__, "model_id": coder.meta["model_id"], "model_sha256": coder.meta["weights_sha256"],
             "codebook_ref": coder.meta["codebook_ref"], "codebook_hash": coder.meta["codebook_hash"], **gold,
             "gold_hash": data_hash(examples), "device": coder.placement.describe(),
-            "evaluated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+            "evaluated_at": utc_now()}
 
 
 def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray, labels: list[str]) -> dict:

@@ -213,10 +213,23 @@ def gold_examples(gold: list[GoldTranscript], segmenter=None) -> list[Example]:
     return out
 
 
+def check_source(path: str | Path) -> Path:
+    """A path that can hold labelled data: an existing file, or a folder with .json transcripts in it."""
+    path = Path(path)
+    if path.is_dir() and not any(path.glob("*.json")):
+        raise InputError("no .json transcripts in this folder", file=path, expected=_EXPECTED,
+                         fix="give a folder of coded transcripts, one .json file each, or a .jsonl file")
+    if not path.exists():
+        raise InputError("file not found", file=path, expected="a segment .jsonl file, coded transcripts (.jsonl or "
+                         ".json) or a folder of coded transcripts", fix="check the path")
+    return path
+
+
 def load_examples(path: str | Path, code_ids: list[str], segmenter=None) -> list[Example]:
     """Labelled segments from a segment JSONL (lccode.data) or from whole coded transcripts (this module)."""
     from lccode.data import load_jsonl
 
+    check_source(path)
     if is_gold_transcripts(path):
         return gold_examples(load_gold(path, code_ids), segmenter)
     return load_jsonl(path, code_ids)

@@ -8,6 +8,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+# The model `lccode train` writes and `lccode code`, `evaluate` and `sample` use when none is named.
+DEFAULT_MODEL_NAME = "lc-default"
+
 
 @lru_cache(maxsize=1)
 def checkout() -> Path | None:
@@ -45,3 +48,7 @@ def models_dir() -> Path:
         return Path(env)
     repo = checkout()
     return repo / "models" if repo else Path.home() / ".cache" / "lccode" / "models"
+
+
+def default_model_dir() -> Path:
+    return models_dir() / DEFAULT_MODEL_NAME

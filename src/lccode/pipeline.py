@@ -15,17 +15,24 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str = 
                events=_quiet, progress=None) -> dict:
     """Provision, train if no model exists, add the corpus, code it, export. `progress(kind, **info)` receives
     "train" steps and "code" counts for progress bars."""
+    from lccode.atomic import check_folder_target
+    from lccode.device import check_device
     from lccode.modeling import META_FILE
+    from lccode.paths import default_model_dir
     from lccode.predict import code_workspace, pending_count
     from lccode.provision import default_base_dir, provision
     from lccode.training_args import TrainConfig
-    from lccode.training_run import default_model_dir, run_training
+    from lccode.training_run import run_training
     from lccode.workspace import DB_NAME, Workspace
     from lccode.workspace.add import add_paths
 
+    # Checked before the base model is built and a model perhaps trained, which take minutes.
+    check_device(device)
+    check_folder_target(workspace)
+    _check_corpus(Path(corpus))
+    model = check_folder_target(Path(model) if model else default_model_dir())
     progress = progress or _quiet
     events("base_model", path=provision(default_base_dir()))
-    model = Path(model) if model else default_model_dir()
     if (model / META_FILE).is_file():
         events("model_found", path=model)
     else:
@@ -45,6 +52,15 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str = 
         events("exported", written=written)
     events("done", workspace=workspace)
     return {"coding": stats, "exports": written}
+
+
+def _check_corpus(corpus: Path):
+    from lccode.errors import InputError
+
+    if not corpus.is_dir():
+        raise InputError("transcripts folder not found" if not corpus.exists() else "this is a file, not a folder",
+                         file=corpus, expected="a folder of transcripts, with a manifest.csv or manifest.yaml",
+                         fix="pass --corpus with the folder that holds your transcripts")
 
 
 def _exports(ws, folder: Path) -> dict:

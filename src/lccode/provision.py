@@ -224,7 +224,9 @@ def provision(dest: str | Path | None = None, force: bool = False, verify: bool 
     import shutil
     import tempfile
 
-    dest = Path(dest) if dest else default_base_dir()
+    from lccode.atomic import check_folder_target
+
+    dest = check_folder_target(Path(dest) if dest else default_base_dir())
     if is_provisioned(dest) and not force:
         return dest
     src = source_path()

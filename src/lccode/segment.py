@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from lccode.errors import InputError
 from lccode.records import LANGUAGE_LABELS, Segment, Transcript
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,11 @@ class Segmenter:
 
     def __post_init__(self):
         if self.unit not in UNITS:
-            raise ValueError(f"unit must be one of {UNITS}, not {self.unit!r}")
+            raise InputError(f"unknown segment unit '{self.unit}'", field="--unit", expected=" | ".join(UNITS),
+                             fix="use --unit sentence (the default) or --unit turn (a whole speaker turn)")
         if self.context < 0:
-            raise ValueError("context must be >= 0 neighbouring segments")
+            raise InputError(f"context must be 0 or more neighbouring segments, not {self.context}", field="--context",
+                             expected="a whole number >= 0", fix="use --context 2 (the default), or 0 for none")
         self._nlp = {}
 
     def nlp(self, lang: str):

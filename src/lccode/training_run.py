@@ -8,29 +8,29 @@ from pathlib import Path
 
 from lccode.data import DEFAULT_DATA_DIR, workspace_examples
 from lccode.errors import InputError
+from lccode.paths import default_model_dir
 
 log = logging.getLogger(__name__)
-
-
-def default_model_dir() -> Path:
-    from lccode.provision import models_dir
-
-    return models_dir() / "lc-default"
 
 
 def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, workspace: Path | None = None,
                  output: Path | None = None, codebook_path: Path | None = None, progress=None) -> dict:
     """`progress(kind, **info)` receives the trainer's "start" (steps), "step" and "epoch" events."""
+    from lccode.atomic import check_folder_target
     from lccode.codebook import load_codebook
-    from lccode.trainer import train
+    from lccode.gold import check_source, load_examples
 
+    # Every path is checked before anything is read: a wrong one should not cost a training run.
+    output = check_folder_target(Path(output) if output else default_model_dir())
+    dev = [dev] if isinstance(dev, (str, Path)) else dev
+    for path in [*(data or []), *(dev or [])]:
+        check_source(path)
     ws = None
     if workspace:
         from lccode.workspace import Workspace
 
         ws = Workspace.open(workspace)
     cb = load_codebook(codebook_path) if codebook_path else (ws.codebook() if ws else load_codebook())
-    from lccode.gold import load_examples
 
     bundled = not data
     if not data:
@@ -39,7 +39,6 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
             raise InputError("no training data given", expected="--data FILE.jsonl with labelled segments",
                              fix="pass --data (and --dev), or run from an lccode checkout that has training_data/")
         dev = dev if dev is not None else default_dev
-    dev = [dev] if isinstance(dev, (str, Path)) else dev
     examples = [ex for path in data for ex in load_examples(path, cb.code_ids)]
     dev_examples = [ex for path in dev for ex in load_examples(path, cb.code_ids)] if dev else None
     extra = {"train_files": [_shown(p) for p in data], "dev_files": [_shown(p) for p in dev or []]}
@@ -51,7 +50,8 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
         extra |= {"decisions_used": len(ids), "decision_ids_sha256": hashlib.sha256(
             ",".join(map(str, sorted(ids))).encode()).hexdigest(), "workspace": str(workspace)}
         log.info("Added %d reviewed segments (%d decisions) from %s", len(reviewed), len(ids), workspace)
-    output = Path(output) if output else default_model_dir()
+    from lccode.trainer import train
+
     meta = train(cfg, cb, examples, output, dev_examples=dev_examples, extra_meta=extra, progress=progress)
     test = DEFAULT_DATA_DIR / "transcripts" / "test"
     if bundled and test.is_dir():

@@ -34,18 +34,12 @@ def _root(
 
 
 def _register():
-    from lccode.cli import add, codebook, init, status
+    # Imported by name, so a command module that fails to import stops the CLI with its error instead of leaving
+    # the command out of --help. Each module adds its commands through register(app); they import their heavy
+    # libraries inside the command functions, so this stays fast.
+    from lccode.cli import add, code, codebook, evaluate, export, import_, init, provision, review, sample, status, train
 
-    for mod in (init, add, status):
-        mod.register(app)
-    app.add_typer(codebook.app, name="codebook")
-    for name in ("provision", "train", "code", "evaluate", "review", "export", "import_", "sample"):
-        try:
-            mod = __import__(f"lccode.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"lccode.cli.{name}":
-                raise
-            continue
+    for mod in (init, add, status, codebook, provision, train, code, evaluate, review, export, import_, sample):
         mod.register(app)
 
 
@@ -61,7 +55,7 @@ def main():
         from lccode.cli._util import console
 
         err = console(stderr=True)
-        err.print("[bold red]Error:[/]", end=" ")
+        err.print("[bold red]Error:[/]", end=" ", markup=True)
         err.print(exc.render(), markup=False)
         sys.exit(2)
     except KeyboardInterrupt:

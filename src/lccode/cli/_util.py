@@ -14,7 +14,9 @@ WorkspaceOpt = typer.Option(Path("lc-workspace"), "--workspace", "-w", help="Wor
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    # What lccode prints holds user data (paths, transcript text, labels like "[id1]", a stray "[/b]"): never read
+    # as rich markup, which would hide it or fail on it. Styled parts are built as rich Text instead.
+    return Console(stderr=stderr, highlight=False, markup=False)
 
 
 def setup_logging(verbose: bool = False):
@@ -48,17 +50,25 @@ def progress_bar(description: str, total: int | None):
 
 
 def table(title: str, columns: list[str], rows: list[list]):
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
     # Cells hold user data (transcript text, file names, labels like "[id1]"): never rich markup.
-    t = Table(title=escape(title), title_justify="left")
+    t = Table(title=title, title_justify="left")
     for c in columns:
         t.add_column(c, overflow="fold")
     for r in rows:
         t.add_row(*[x if isinstance(x, Text) else Text(str(x)) for x in r])
     console().print(t)
+
+
+def at_least(value: int | None, minimum: int, option: str):
+    """A count option checked before any work, so a typo does not wait for a model to load; None is 'not given'."""
+    if value is not None and value < minimum:
+        from lccode.errors import InputError
+
+        raise InputError(f"{option} must be {minimum} or more, not {value}", field=option,
+                         expected=f"a whole number >= {minimum}", fix=f"give {option} a number of at least {minimum}")
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

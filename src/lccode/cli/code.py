@@ -5,22 +5,26 @@ from pathlib import Path
 import typer
 
 from lccode.cli._util import WorkspaceOpt
+from lccode.paths import DEFAULT_MODEL_NAME
 
 
 def register(app: typer.Typer):
     @app.command("code")
     def code_cmd(
         workspace: Path = WorkspaceOpt,
-        model: Path = typer.Option(None, "--model", "-m", help="Trained model folder (default: models/lc-default)."),
+        model: Path = typer.Option(None, "--model", "-m", help=f"Trained model folder (default: models/{DEFAULT_MODEL_NAME})."),
         device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N (auto takes a GPU when there is one)."),
         batch_size: int = typer.Option(None, help="Segments per batch (default: 64 on the CPU, 512 on a GPU)."),
         redo: bool = typer.Option(False, help="Code again segments this model already coded."),
     ):
         """Code every segment the model has not coded yet, with a probability per code."""
-        from lccode.cli._util import console, open_workspace, progress_bar
+        from lccode.cli._util import at_least, console, open_workspace, progress_bar
+        from lccode.device import check_device
+        from lccode.paths import default_model_dir
         from lccode.predict import code_workspace, pending_count
-        from lccode.training_run import default_model_dir
 
+        check_device(device)
+        at_least(batch_size, 1, "--batch-size")
         ws = open_workspace(workspace)
         model = model or default_model_dir()
         prog, task = progress_bar("Coding segments", pending_count(ws, model, redo))

@@ -24,11 +24,16 @@ def show_cmd(file: Path = typer.Argument(None, help="Codebook YAML (default: the
              full: bool = typer.Option(False, help="Also show inclusion/exclusion criteria and examples.")):
     """Print the codebook as a readable table."""
     from rich.table import Table
+    from rich.text import Text
 
     from lccode.cli._util import console
     from lccode.codebook import load_codebook
+    from lccode.errors import InputError
 
     cb = load_codebook(file)
+    if lang not in cb.languages:
+        raise InputError(f"the codebook has no text in language '{lang}'", field="--lang", expected=" | ".join(cb.languages),
+                         fix=f"use --lang {cb.languages[0]}")
     t = Table(title=f"{cb.title.get(lang, cb.id)} ({cb.ref})", show_lines=full, title_justify="left")
     for col in ("category", "id", "name", "definition"):
         t.add_column(col, overflow="fold")
@@ -40,7 +45,8 @@ def show_cmd(file: Path = typer.Argument(None, help="Codebook YAML (default: the
                 for label, part in (("include", code.include), ("exclude", code.exclude), ("examples", code.examples)):
                     if part.get(lang):
                         definition += f"\n{label}: " + " | ".join(part[lang])
-            t.add_row(f"[{code.color or cat.color or 'white'}]■[/] {cat.label(lang)}", cid, code.label(lang), definition)
+            t.add_row(Text.assemble(("■", code.color or cat.color or "white"), f" {cat.label(lang)}"), cid, code.label(lang),
+                      definition)
     console().print(t)
 
 
@@ -51,10 +57,15 @@ def import_cmd(file: Path = typer.Argument(..., help="REFI-QDA project (.qdpx) o
                lang: str = typer.Option("en", help="Language of the code names in the file (en, nl, ...)."),
                codebook_id: str = typer.Option(None, "--id", help="Id of the new codebook (default: from the file name).")):
     """Take the codebook from a REFI-QDA file, to start a workspace with: lccode init WS --codebook OUTPUT."""
+    from lccode.atomic import check_file_target
     from lccode.cli._util import console
     from lccode.ingest.refi_codebook import import_codebook
 
-    out = output or file.with_name(f"{file.stem}-codebook.yaml")
+    out = check_file_target(output or file.with_name(f"{file.stem}-codebook.yaml"))
     cb = import_codebook(file, out, lang, codebook_id)
     console().print(f"Wrote {out}: {len(cb.codes)} codes in {len(cb.categories)} categories ({cb.ref}).\n"
                     f"Start a workspace with it: lccode init WORKSPACE --codebook {out}")
+
+
+def register(parent: typer.Typer):
+    parent.add_typer(app, name="codebook")

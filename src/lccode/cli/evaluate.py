@@ -4,12 +4,14 @@ from pathlib import Path
 
 import typer
 
+from lccode.paths import DEFAULT_MODEL_NAME
+
 
 def register(app: typer.Typer):
     @app.command("evaluate")
     def evaluate_cmd(
         gold: Path = typer.Argument(None, help="Gold: a segment JSONL (text, codes, optional lang) or whole coded transcripts (.jsonl/.json/folder; see training_data/README.md)."),
-        model: Path = typer.Option(None, "--model", "-m", help="Trained model folder (default: models/lc-default)."),
+        model: Path = typer.Option(None, "--model", "-m", help=f"Trained model folder (default: models/{DEFAULT_MODEL_NAME})."),
         report: Path = typer.Option(None, "--json", help="Write the full report as JSON here."),
         device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
         workspace: Path = typer.Option(None, "--workspace", "-w", help="Use this workspace's human decisions as gold "
@@ -20,14 +22,19 @@ def register(app: typer.Typer):
         """Per-code precision/recall/F1, kappa, Krippendorff's alpha, per language, and error capture by uncertainty."""
         import json
 
+        from lccode.atomic import check_file_target
         from lccode.cli._util import console, table
+        from lccode.device import check_device
         from lccode.errors import LccodeError
         from lccode.evaluate import evaluate
-        from lccode.training_run import default_model_dir
+        from lccode.paths import default_model_dir
 
         if (gold is None) == (workspace is None):
             raise LccodeError("give either a gold file or --workspace", expected="lccode evaluate GOLD, or lccode "
                               "evaluate --workspace WS", fix="name one source of gold codes")
+        check_device(device)
+        if report:
+            check_file_target(report)
         if workspace is not None:
             from lccode.evaluate import evaluate_workspace
 

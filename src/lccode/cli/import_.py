@@ -30,6 +30,8 @@ def refi_cmd(
              "(negatives for training). Only for sources a person coded."),
 ):
     """Sources become transcripts; coded spans become segments with the coder's codes as review decisions."""
+    from rich.text import Text
+
     from lccode.cli._util import console, open_workspace, table
     from lccode.export.refi_import import import_refi
 
@@ -45,7 +47,7 @@ def refi_cmd(
                 "left to code (lccode code); --uncoded-as-negatives stores them as 'no code' decisions instead")
         out.print(f"{res.uncoded_segments} segments of text no coding touches: {rest}.")
     for w in res.warnings:
-        out.print(f"[yellow]Warning:[/] {w}", highlight=False)
+        out.print(Text.assemble(("Warning:", "yellow"), f" {w}"))
     if res.model_codings:
         verb = "were left out" if res.skipped_model_codings else "were imported under the model's name, not a person's"
         out.print(f"{res.model_codings} codings in the project were made by an lccode model; they {verb}.")

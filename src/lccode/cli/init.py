@@ -14,9 +14,13 @@ def register(app: typer.Typer):
         context: int = typer.Option(2, help="Neighbouring segments shown before and after a segment in review."),
     ):
         """Create a workspace: a folder with the project database and a copy of the codebook."""
+        from rich.text import Text
+
+        from lccode.atomic import check_folder_target
         from lccode.cli._util import console
         from lccode.workspace import Workspace
 
-        ws = Workspace.create(directory, codebook, unit, context)
-        console().print(f"Created workspace [bold]{directory}[/] (codebook {ws.meta('codebook_ref')}, unit {unit}).")
+        ws = Workspace.create(check_folder_target(directory), codebook, unit, context)
+        console().print(Text.assemble("Created workspace ", (str(directory), "bold"),
+                                      f" (codebook {ws.meta('codebook_ref')}, unit {unit})."))
         console().print(f"Next: lccode add -w {directory} YOUR_TRANSCRIPTS_FOLDER")

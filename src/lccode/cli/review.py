@@ -32,11 +32,13 @@ def queue_cmd(workspace: Path = WorkspaceOpt, analyst: str = AnalystOpt, communi
               include_decided: bool = IncludeOpt, skip_others: bool = SkipOthersOpt,
               limit: int = typer.Option(20, help="How many to list.")):
     """List the segments where the model most probably erred, most doubtful first."""
-    from lccode.cli._util import console, open_workspace, table
-    from lccode.review.queue import review_queue
+    from lccode.cli._util import at_least, console, open_workspace, table
+    from lccode.review.queue import clean_filters, review_queue
 
+    at_least(limit, 1, "--limit")
     ws = open_workspace(workspace)
-    q = review_queue(ws, analyst, filters=_filters(community, transcript, code, language, level),
+    filters = clean_filters(ws, _filters(community, transcript, code, language, level))  # named before "nothing coded"
+    q = review_queue(ws, analyst, filters=filters,
                      include_decided=include_decided, skip_others=skip_others, limit=limit)
     others = any(it.decided_by for it in q.items)
     rows = [[i, f"{it.transcript_id} #{it.index + 1}", it.speaker or "", f"{it.score:.0%}",
@@ -55,16 +57,22 @@ def queue_cmd(workspace: Path = WorkspaceOpt, analyst: str = AnalystOpt, communi
 def serve_cmd(workspace: Path = WorkspaceOpt,
               port: int = typer.Option(0, help="Port on 127.0.0.1 (default: a free one).")):
     """Start the review page on this computer only (127.0.0.1) and print its link."""
+    from rich.text import Text
+
     from lccode.cli._util import console, open_workspace
+    from lccode.errors import InputError
     from lccode.review.app import serve
     from lccode.review.queue import latest_code_run
 
+    if not 0 <= port <= 65535:
+        raise InputError(f"there is no port {port}", field="--port", expected="0 (any free port) or 1 .. 65535",
+                         fix="leave --port out to take a free one")
     latest_code_run(open_workspace(workspace))  # say now, not in the browser, if nothing was coded yet
 
     def ready(url: str):
-        console().print(f"Review page for {workspace}: [bold]{url}[/]\nOpen the link in your browser (it works only on "
-                        "this computer). Decisions are saved as you make them; press Ctrl+C to stop.",
-                        soft_wrap=True)  # a wrapped link could not be copied
+        console().print(Text.assemble(f"Review page for {workspace}: ", (url, "bold"), "\nOpen the link in your browser (it "
+                                      "works only on this computer). Decisions are saved as you make them; press "
+                                      "Ctrl+C to stop."), soft_wrap=True)  # a wrapped link could not be copied
 
     serve(workspace, port=port, on_ready=ready)
 
@@ -77,12 +85,16 @@ def export_cmd(file: Path = typer.Argument(..., help="The spreadsheet to write: 
                limit: int = typer.Option(None, help="Only the N most uncertain segments."),
                overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file.")):
     """Write the review queue to a spreadsheet for analysts who prefer Excel or LibreOffice."""
-    from lccode.cli._util import console, open_workspace
+    from lccode.atomic import check_file_target
+    from lccode.cli._util import at_least, console, open_workspace
+    from lccode.review.queue import clean_filters
     from lccode.review.sheets import export_queue
 
+    at_least(limit, 1, "--limit")
+    check_file_target(file)
     ws = open_workspace(workspace)
-    out = export_queue(ws, file, analyst, _filters(community, transcript, code, language, level), include_decided,
-                       skip_others, limit, overwrite)
+    filters = clean_filters(ws, _filters(community, transcript, code, language, level))
+    out = export_queue(ws, file, analyst, filters, include_decided, skip_others, limit, overwrite)
     console().print(f"Wrote {out['rows']} segments, most uncertain first, to {out['path']} (model {out['model_id']}).\n"
                     "Fill in 'final_codes' and 'decision' (coded / unsure), then: "
                     f"lccode review import -w {workspace} {file}")
@@ -111,10 +123,12 @@ def stats_cmd(workspace: Path = WorkspaceOpt,
     """Agreement of the model with analysts, between analysts, and review counts per community."""
     import json
 
-    from lccode.atomic import write_text_atomic
+    from lccode.atomic import check_file_target, write_text_atomic
     from lccode.cli._util import console, open_workspace, table
     from lccode.review.stats import review_stats
 
+    if json_out:
+        check_file_target(json_out)
     st = review_stats(open_workspace(workspace), model)
 
     def f(x):
@@ -155,16 +169,21 @@ def retrain_cmd(workspace: Path = WorkspaceOpt,
                 replay: int = typer.Option(1500, help="Rows of the bundled training data replayed alongside the decisions."),
                 seed: int = typer.Option(13)):
     """Quick retrain: update the model's heads from your decisions in seconds, code the workspace again, re-rank."""
-    from lccode.cli._util import console, progress_bar
+    from lccode.atomic import check_folder_target
+    from lccode.cli._util import at_least, console, progress_bar
     from lccode.quick import QuickConfig
     from lccode.review.retrain import retrain_workspace
 
+    at_least(seed, 0, "--seed")  # as for lccode train
+    if output:
+        check_folder_target(output)
+    cfg = QuickConfig(epochs=epochs, replay=replay, seed=seed)
     prog, task = progress_bar("Quick retraining", None)
     with prog:
         def show(stage: str, done: int, total: int):
             prog.update(task, description=f"Quick retraining: {stage}", completed=done, total=total or None)
 
-        out = retrain_workspace(workspace, QuickConfig(epochs=epochs, replay=replay, seed=seed), output, show)
+        out = retrain_workspace(workspace, cfg, output, show)
     parent = out["parent_dev_micro_f1"]
     console().print(f"Saved {out['model_id']} to {out['path']} from {out['segments_decided']} reviewed segments "
                     f"in {out['seconds']:.0f} s; coded {out['coded']} segments with it. Dev micro-F1 "

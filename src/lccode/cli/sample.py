@@ -4,13 +4,15 @@ from pathlib import Path
 
 import typer
 
+from lccode.paths import DEFAULT_MODEL_NAME
+
 
 def register(app: typer.Typer):
     @app.command("sample")
     def sample_cmd(
         workspace: Path = typer.Option(Path("lc-sample"), "--workspace", "-w", help="Workspace folder to (re)use."),
         corpus: Path = typer.Option(None, help="Transcripts folder with a manifest (default: the bundled corpus_sample/)."),
-        model: Path = typer.Option(None, help="Model folder (default: models/lc-default; trained if missing)."),
+        model: Path = typer.Option(None, help=f"Model folder (default: models/{DEFAULT_MODEL_NAME}; trained if missing)."),
         device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
         exports: bool = typer.Option(True, help="Write the HTML report, XLSX and REFI-QDA exports."),
     ):
@@ -58,8 +60,7 @@ class _SampleView:
         elif kind == "added":
             c.rule("3. Transcripts")
             for r in i["results"]:
-                c.print(f"  {r.status:9} {r.transcript_id}" + (f" ({plural(r.n_segments, 'segment')})" if r.n_segments else ""),
-                        markup=False)
+                c.print(f"  {r.status:9} {r.transcript_id}" + (f" ({plural(r.n_segments, 'segment')})" if r.n_segments else ""))
             st = i["status"]
             c.print(f"{st['transcripts']} transcripts, {st['segments']} segments. A preview:")
             _preview(c, i["preview"])
@@ -80,9 +81,9 @@ class _SampleView:
         elif kind == "exported":
             c.rule("5. Exports")
             for name, path in i["written"].items():
-                c.print(f"  {name:7} {path}", markup=False)
+                c.print(f"  {name:7} {path}")
         elif kind == "done":
-            c.print(f"\nNext: review the uncertain segments with  lccode review serve -w {i['workspace']}", markup=False)
+            c.print(f"\nNext: review the uncertain segments with  lccode review serve -w {i['workspace']}")
 
     def progress(self, kind: str, **i):
         if kind == "code" and self.bar is not None:

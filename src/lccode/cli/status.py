@@ -30,18 +30,13 @@ def register(app: typer.Typer):
     def segments_cmd(workspace: Path = WorkspaceOpt, transcript: str = typer.Option(None, help="Only this transcript."),
                      limit: int = typer.Option(10, help="How many to show.")):
         """Preview segments with their speaker, offsets and timestamps."""
-        from lccode.cli._util import open_workspace, table
+        from lccode.cli._util import at_least, open_workspace, table
+        from lccode.clock import hms
 
+        at_least(limit, 1, "--limit")
         ws = open_workspace(workspace)
         segs = ws.segments(transcript=transcript or None)
         rows = [[s.transcript_id, s.index, f"{s.start_char}-{s.end_char}", s.speaker or "", s.role or "", s.lang or "",
-                 _ts(s.t_start), s.text[:90]] for s in segs[:limit]]
+                 hms(s.t_start), s.text[:90]] for s in segs[:limit]]
         table(f"Segments (first {min(limit, len(segs))} of {len(segs)})",
               ["transcript", "#", "chars", "speaker", "role", "lang", "time", "text"], rows)
-
-
-def _ts(t):
-    if t is None:
-        return ""
-    t = int(t)
-    return f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lccode.atomic import atomic_path
+from lccode.atomic import atomic_path, check_file_target
 from lccode.errors import InputError
 from lccode.export.i18n import t
 
@@ -18,6 +18,7 @@ def output_path(path: str | Path, suffix: str | None = None) -> Path:
     if suffix and path.suffix.lower() != suffix:
         raise InputError(f"the output file should end in {suffix}", file=path, expected=f"a name like export{suffix}",
                          fix=f"use {path.with_suffix(suffix).name}")
+    check_file_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lccode.aggregate import CodedCorpus, Summary, format_time
+from lccode.aggregate import CodedCorpus, Summary
+from lccode.clock import hms
 from lccode.export._common import output_path, provenance_rows, unreliable_codes, write_bytes_atomic
 from lccode.export.i18n import TEXT, check_lang, t, value
 
@@ -50,7 +51,7 @@ def _quote(e, lang: str) -> dict:
         who += f" ({value(e.role, lang)})"
     bits = [e.transcript_id, who]
     if e.t_start is not None:
-        bits.append(format_time(e.t_start))
+        bits.append(hms(e.t_start))
     bits.append(f"{t('r_chars', lang)} {e.start_char}–{e.end_char}")
     return {"text": e.text, "meta": bits, "reviewed": e.source == "analyst",
             "p": None if e.probability is None else f"{e.probability:.2f}", "key": e.segment_key}

@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from lccode.aggregate import CodedCorpus, Summary, format_time
+from lccode.aggregate import CodedCorpus, Summary
+from lccode.atomic import check_folder_target
+from lccode.clock import hms
 from lccode.export._common import atomic_output, csv_cell, output_path, produced_by, provenance_rows, write_bytes_atomic, xlsx_text_cells
 from lccode.export.i18n import check_lang, t, value
 
@@ -62,7 +64,7 @@ def build_tables(corpus: CodedCorpus, summary: Summary, lang: str) -> list[Table
     for r in excerpt_records(corpus):
         excerpts.append([r["segment_key"], r["transcript"], r["community"], r["level"], value(r["kind"], lang),
                          value(r["language"], lang), r["speaker"], value(r["role"], lang), r["turn"],
-                         format_time(r["start_time"]), format_time(r["end_time"]), r["start_char"], r["end_char"],
+                         hms(r["start_time"]), hms(r["end_time"]), r["start_char"], r["end_char"],
                          r["code_id"], code_name[r["code_id"]], cat_name[r["category_id"]], r["probability"],
                          value(r["source"], lang), ", ".join(r["reviewed_by"]), r["text"]])
 
@@ -86,7 +88,7 @@ def build_tables(corpus: CodedCorpus, summary: Summary, lang: str) -> list[Table
     cooc = [[value(o.unit, lang), o.code_a, code_name[o.code_a], o.code_b, code_name[o.code_b], o.count, o.count_a,
              o.count_b, round(o.jaccard, 4)] for o in summary.cooccurrence_segments + summary.cooccurrence_turns]
     ex = [[e.community, e.code, code_name[e.code], e.rank, e.transcript_id, e.speaker, value(e.role, lang),
-           format_time(e.t_start), e.start_char, e.end_char,
+           hms(e.t_start), e.start_char, e.end_char,
            None if e.probability is None else round(e.probability, 4), value(e.source, lang), e.segment_key, e.text]
           for e in summary.exemplars]
     book = [[cat_name[c.category], c.id, c.label(lang), c.definition.get(lang) or next(iter(c.definition.values()), ""),
@@ -181,13 +183,14 @@ def write_csv(ws, folder: str | Path, lang: str = "en", model_id: str | None = N
     The header row holds the column names the JSONL export uses (`transcript`, `start_char`, `code_id` ...), the
     same in every language, so scripts read both alike; the XLSX shows them as readable headers in `lang`."""
     check_lang(lang)
-    corpus, summary = _load(ws, corpus, model_id)
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         from lccode.errors import InputError
 
         raise InputError("the CSV output must be a folder (one file per table)", file=folder,
-                         fix="give a folder name, e.g. exports/csv")
+                         expected="a folder, existing or new", fix="give a folder name, e.g. exports/csv")
+    check_folder_target(folder)
+    corpus, summary = _load(ws, corpus, model_id)
     folder.mkdir(parents=True, exist_ok=True)
     tables = build_tables(corpus, summary, lang)
     blobs = []

@@ -101,7 +101,8 @@ def scan(paths: list[Path], text_column: str | None = None) -> tuple[list[tuple[
     for p in paths:
         p = Path(p)
         if not p.exists():
-            raise InputError("path not found", file=p, fix="check the spelling of the file or folder")
+            raise InputError("path not found", file=p, expected="a transcript file or a folder of transcripts",
+                             fix="check the spelling of the file or folder")
         folder = p if p.is_dir() else p.parent
         manifest = find_manifest(folder)
         metas = load_manifest(manifest) if manifest else {}
@@ -110,6 +111,9 @@ def scan(paths: list[Path], text_column: str | None = None) -> tuple[list[tuple[
             continue
         files = [f for f in sorted(folder.iterdir()) if f.is_file() and not f.name.startswith(".")
                  and f.name not in MANIFEST_NAMES]
+        if not files and not metas:  # most likely the wrong folder: say so rather than report nothing added
+            raise InputError("this folder holds no files", file=p, expected="transcript files (" + ", ".join(FORMATS) + ")",
+                             fix="name the folder that holds the transcripts (subfolders are not read)")
         if metas:
             found.extend((folder / f, m) for f, m in metas.items())
             listed = {(folder / f).resolve() for f in metas}
