@@ -192,7 +192,7 @@ def load_corpus(ws, model_id: str | None = None) -> CodedCorpus:
     from lccode.workspace.decisions import effective_codes
 
     cb = ws.codebook()
-    model_id = model_id or ws.current_model_id()
+    model_id = ws.coded_model_id(model_id)
     order = {c: i for i, c in enumerate(cb.code_ids)}
     eff = effective_codes(ws, model_id)
     stored = {t.id: t for t in ws.transcripts()}
@@ -249,7 +249,9 @@ def code_counts(corpus: CodedCorpus, dimensions=DIMENSIONS) -> list[CodeCount]:
 def cooccurrence(corpus: CodedCorpus, unit: str = "segment") -> list[CoOccurrence]:
     """Pairs of codes on the same segment, or anywhere in the same speaker turn."""
     if unit not in ("segment", "turn"):
-        raise ValueError("unit must be 'segment' or 'turn'")
+        from lccode.errors import InputError
+
+        raise InputError(f"unknown co-occurrence unit {unit!r}", expected="segment | turn", fix="use 'segment' or 'turn'")
     units: dict[tuple, list[CodedSegment]] = defaultdict(list)
     for s in corpus.segments:
         if unit == "turn" and s.turn_index is not None:
@@ -298,10 +300,3 @@ def exemplars(corpus: CodedCorpus, per: int = 3) -> list[Exemplar]:
 def summarize(corpus: CodedCorpus, exemplars_per: int = 3) -> Summary:
     return Summary(corpus.provenance, tuple(code_counts(corpus)), tuple(cooccurrence(corpus, "segment")),
                    tuple(cooccurrence(corpus, "turn")), tuple(exemplars(corpus, exemplars_per)))
-
-
-def format_time(t: float | None) -> str:
-    if t is None:
-        return ""
-    t = int(t)
-    return f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"

@@ -286,9 +286,8 @@ def delta_names(folder: Path) -> list[str] | None:
 def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], thresholds: np.ndarray, temperature: float,
                dev_metrics: dict, provenance: dict) -> dict:
     """Save the retrained heads with the parent's encoder (same folder format; see modeling.save_model)."""
-    import datetime as dt
-
     from lccode import __version__
+    from lccode.clock import utc_now
     from lccode.modeling import save_model
     from lccode.pooled import encoder_key
     from lccode.provision import default_base_dir
@@ -297,7 +296,7 @@ def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], thresho
     keep = {k: v for k, v in parent.items() if k not in ("test_metrics", "weights_sha256", "model_id", "encoder", "history")}
     meta = keep | {
         "name": provenance.pop("name", None) or f"{parent['name'].split('+')[0]}+quick",
-        "lccode_version": __version__, "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "lccode_version": __version__, "trained_at": utc_now(),
         "device": coder.placement.describe(), "thresholds": {c: round(float(t), 4) for c, t in zip(labels, thresholds)},
         "temperature": round(float(temperature), 4), "dev_metrics": dev_metrics,
         "parent_model": parent["model_id"], "encoder_key": encoder_key(parent_dir, parent), "quick": provenance,

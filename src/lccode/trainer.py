@@ -3,7 +3,6 @@ temperature calibration and per-code thresholds tuned on the dev split."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import random
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from lccode import __version__
+from lccode.clock import utc_now
 from lccode.data import Example, data_hash, label_matrix
 from lccode.training_args import TrainConfig
 
@@ -266,7 +266,7 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     meta = {
         "name": cfg.name, "labels": labels, "codebook_id": codebook.id, "codebook_hash": codebook.hash,
         "codebook_ref": codebook.ref, "base_model": _base_name(base), "lccode_version": __version__,
-        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "device": placement.describe(),
+        "trained_at": utc_now(), "device": placement.describe(),
         "train_seconds": round(seconds, 1), "train_examples": len(train_ex), "dev_examples": len(dev_ex),
         "train_transcripts": len({e.doc for e in train_ex if e.doc}), "dev_transcripts": len({e.doc for e in dev_ex if e.doc}),
         "train_data_hash": data_hash(train_ex), "dev_data_hash": data_hash(dev_ex), "config": cfg.to_dict(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from lccode.aggregate import code_counts, cooccurrence, exemplars, load_corpus
+from lccode.errors import InputError
 from tests.export.export_data import CORPUS, make_workspace
 
 
@@ -148,5 +149,8 @@ def test_people_only_workspace_without_a_model(tmp_path):
     counts = {(c.dimension, c.code): c.segments for c in code_counts(corpus)}
     assert counts[("corpus", "sf_interdependency")] == 1
     assert cooccurrence(corpus, "turn") == []
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match="co-occurrence unit"):
         cooccurrence(corpus, "paragraph")
+    # A model that never coded the workspace is refused, not reported on as if it had coded nothing.
+    with pytest.raises(InputError, match="has not coded this workspace"):
+        load_corpus(ws, "lc-default@000000000000")

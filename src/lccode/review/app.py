@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlencode
 
 from lccode import __version__
+from lccode.clock import hms
 from lccode.errors import LccodeError
 
 HERE = Path(__file__).resolve().parent
@@ -252,7 +253,7 @@ def create_app(workspace: str | Path, token: str | None = None):
             place = next(((i, it) for i, it in enumerate(queue.items) if it.key == key), None)
             reason = v.why(probs, queue.run.thresholds, views, place[1].score if place else None,
                            place[0] + 1 if place else None)
-            return page(request, "segment.html", ws, seg=seg, tr=tr, lang=lang, time=v.hms(seg.t_start),
+            return page(request, "segment.html", ws, seg=seg, tr=tr, lang=lang, time=hms(seg.t_start),
                         before=before, after=after, views=views, groups=v.code_groups(cb, lang, views),
                         suggestions=v.suggestions(probs, queue.run.thresholds, proposed, views),
                         selected=set(mine["codes"] if mine else proposed), proposed=proposed, mine=mine,

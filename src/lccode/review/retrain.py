@@ -11,7 +11,6 @@ saving, coding.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import time
 from dataclasses import asdict
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lccode.clock import utc_stamp
 from lccode.errors import InputError
 from lccode.quick import QuickConfig
 
@@ -98,7 +98,7 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
         result = retrain(coder, decided, bundle, cfg, tick)
         tick("saving", 0, 1)
         ids = sorted(i for d in decisions for i in d.decision_ids)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = utc_stamp()
         out = Path(output) if output else Path(ws.root) / "models" / f"quick-{stamp}"
         parent_f1 = (coder.meta.get("dev_metrics") or {}).get("micro_f1")
         provenance = {"parent_model": coder.meta["model_id"], "parent_dir": str(parent_dir.resolve()),

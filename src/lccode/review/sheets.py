@@ -43,8 +43,9 @@ def export_queue(ws, path: str | Path, analyst: str | None = None, filters: dict
                  include_decided: bool = False, skip_others: bool = False, limit: int | None = None,
                  overwrite: bool = False) -> dict:
     """Write the queue (most probably wrong first) to XLSX or CSV, atomically; returns what was written."""
+    from lccode.clock import hms
     from lccode.review.queue import review_queue
-    from lccode.review.views import hms, latest_by_analyst
+    from lccode.review.views import latest_by_analyst
 
     path = Path(path)
     fmt = sheet_format(path)

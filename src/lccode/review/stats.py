@@ -117,7 +117,7 @@ def review_stats(ws, model_id: str | None = None) -> dict:
     from lccode.workspace import now
 
     cb = ws.codebook()
-    model_id = model_id or ws.current_model_id()
+    model_id = ws.coded_model_id(model_id)
     run = ws.code_run(model_id) if model_id else None
     return {"lccode_version": __version__, "generated_at": now(), "workspace": str(ws.root.resolve()),
             "model_id": model_id, "model_hash": run.model_hash if run else None, "codebook": cb.ref, "codebook_hash": cb.hash,

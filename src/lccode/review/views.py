@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lccode.clock import hms
 from lccode.codebook import Codebook, code_colors
 
 
@@ -13,13 +14,6 @@ def page_lang(cb: Codebook, *candidates: str | None) -> str:
         if lang in cb.languages:
             return lang
     return cb.languages[0]
-
-
-def hms(t: float | None) -> str:
-    if t is None:
-        return ""
-    t = int(t)
-    return f"{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,16 @@ record (with their text) as training data.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from pathlib import Path
+
+from lccode.clock import utc_now
 
 SCHEMA_VERSION = 1
 TABLES = ("meta", "transcripts", "segments", "runs", "predictions", "decisions")
 
 
-def now() -> str:
-    """The timestamp rows carry: UTC, to the second, ISO 8601."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+now = utc_now  # the timestamp rows carry (lccode.clock)
 
 MIGRATIONS: dict[int, str] = {
     1: """

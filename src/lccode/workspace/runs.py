@@ -87,6 +87,21 @@ class RunStore:
         row = self.conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
         return Run.from_row(row) if row else None
 
+    def coded_model_id(self, model_id: str | None = None) -> str | None:
+        """`model_id` when a finished coding run of it exists, else the current model (None before anything was
+        coded); a named model that never coded this workspace is refused, so no report is silently empty."""
+        if model_id is None:
+            return self.current_model_id()
+        if self.code_run(model_id) is None:
+            from lccode.errors import InputError
+
+            known = sorted({r.model_id for r in self.runs() if r.kind == "code" and r.status == "done" and r.model_id})
+            raise InputError(f"model '{model_id}' has not coded this workspace", file=self.root,
+                             expected="the id of a model that coded it: " + (", ".join(known) or "none yet"),
+                             fix="leave the model out to use the current one, or code the workspace with it first "
+                                 "(lccode code)")
+        return model_id
+
     def current_model_id(self) -> str | None:
         """The model behind the current coding run, None before anything was coded."""
         run = self.code_run()
