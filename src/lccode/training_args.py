@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from lccode.paths import DEFAULT_MODEL_NAME
+
 
 @dataclass
 class TrainConfig:
     base_model: str | None = None          # HF id or folder; None = the provisioned multilingual-e5-small
-    name: str = "lc-default"
+    name: str = DEFAULT_MODEL_NAME
     epochs: int = 7
     batch_size: int = 16
     learning_rate: float = 1e-4
