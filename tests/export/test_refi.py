@@ -11,11 +11,13 @@ from lxml import etree
 from lccode.aggregate import load_corpus
 from lccode.errors import InputError
 from lccode.export.refi import code_guid, write_qdpx
-from lccode.export.refi_import import import_refi
+from lccode.ingest.refi_project import import_refi
 from lccode.workspace import Workspace
 from tests.export.export_data import make_workspace
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "refi-qda"
+# The official REFI-QDA 1.0 schemas, vendored for the tests (tests/fixtures/refi-qda/README.md): validating
+# against these, not the copy the product ships, is what lets the test fail when the product's copy drifts.
+OFFICIAL = Path(__file__).resolve().parents[1] / "fixtures" / "refi-qda"
 NS = {"q": "urn:QDA-XML:project:1.0"}
 
 # Dutch diacritics, emoji (one with a zero-width joiner: several code points), a combining accent, CRLF endings.
@@ -33,8 +35,7 @@ UNICODE_CORPUS = [
 
 
 def _schema(name: str):
-    base = SHARED if (SHARED / name).is_file() else Path(__file__).resolve().parents[2] / "src/lccode/export/schemas"
-    return etree.XMLSchema(etree.parse(str(base / name)))
+    return etree.XMLSchema(etree.parse(str(OFFICIAL / name)))
 
 
 def _project(path):
@@ -49,6 +50,12 @@ def uni_ws(tmp_path):
     ws.keys = keys
     yield ws
     ws.close()
+
+
+def test_shipped_schemas_are_the_official_ones():
+    shipped = Path(__file__).resolve().parents[2] / "src" / "lccode" / "export" / "schemas"
+    for name in ("Project.xsd", "Codebook.xsd"):
+        assert (shipped / name).read_bytes() == (OFFICIAL / name).read_bytes(), name
 
 
 def test_project_and_codebook_validate_against_the_refi_schemas(ws, tmp_path):

@@ -20,8 +20,8 @@ from lxml import etree
 
 from lccode.aggregate import load_corpus
 from lccode.export.refi import write_qdpx
-from lccode.export.refi_import import import_refi
 from lccode.ingest.refi_positions import CODE_POINTS, UTF16
+from lccode.ingest.refi_project import import_refi
 from lccode.workspace import Workspace
 from tests.export.export_data import make_workspace
 

@@ -55,15 +55,15 @@ def _refused(fn, pattern: str):
 
 
 def test_a_plain_project_is_read(tmp_path, cb):
-    from lccode.export.refi_import import read_project
+    from lccode.ingest.refi_project import read_project
 
     got = read_project(_qdpx(tmp_path / "p.qdpx", _qde()), cb, mapping={"trust": "trust"})
     assert got is not None
 
 
 def test_entity_bomb_in_project_qde(tmp_path, cb):
-    from lccode.export.refi_import import read_project
     from lccode.ingest.refi_codebook import read_codes
+    from lccode.ingest.refi_project import read_project
 
     path = _qdpx(tmp_path / "p.qdpx", _qde(prolog=ENTITY_BOMB, codes='<Code guid="C1" name="&lol8;"/>'))
     _refused(lambda: read_project(path, cb), r"not valid XML")
@@ -71,8 +71,8 @@ def test_entity_bomb_in_project_qde(tmp_path, cb):
 
 
 def test_codes_nested_past_the_limit(tmp_path, cb):
-    from lccode.export.refi_import import read_project
     from lccode.ingest.refi_codebook import read_codes
+    from lccode.ingest.refi_project import read_project
 
     qdc = tmp_path / "deep.qdc"
     qdc.write_text(f'<?xml version="1.0"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{_nested_codes(500)}'
@@ -87,14 +87,14 @@ def test_codes_nested_past_the_limit(tmp_path, cb):
 
 
 def test_source_that_unpacks_past_the_limit(tmp_path, cb):
-    from lccode.export.refi_import import read_project
+    from lccode.ingest.refi_project import read_project
 
     path = _qdpx(tmp_path / "p.qdpx", _qde(), source=b"R: " + b"a" * (21 * 2**20))
     _refused(lambda: read_project(path, cb), r"S1\.txt unpacks to 21 MB; lccode reads a text source of up to 20 MB")
 
 
 def test_broken_mapping_files(tmp_path):
-    from lccode.export.refi_import import read_mapping
+    from lccode.ingest.refi_project import read_mapping
 
     binary = tmp_path / "map.csv"
     binary.write_bytes(bytes(range(256)) * 8)

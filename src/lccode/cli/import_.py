@@ -33,7 +33,7 @@ def refi_cmd(
     from rich.text import Text
 
     from lccode.cli._util import console, open_workspace, table
-    from lccode.export.refi_import import import_refi
+    from lccode.ingest.refi_project import import_refi
 
     ws = open_workspace(workspace)
     res = import_refi(ws, project, mapping, prefix, community, skip_model_codings, uncoded_as_negatives)

@@ -44,9 +44,9 @@ def read_codes(path: str | Path) -> list[RefiCode]:
     if not path.is_file():
         raise InputError("file not found", file=path, expected="a REFI-QDA project (.qdpx) or codebook (.qdc)",
                          fix="check the path")
-    from lccode.export.refi_import import MAX_QDE_BYTES, _read_zip
     from lccode.ingest.archive import parse_xml
     from lccode.ingest.decode import check_size
+    from lccode.ingest.refi_project import MAX_QDE_BYTES, _read_zip
 
     if zipfile.is_zipfile(path):
         z, qde = _read_zip(path)  # size-checked before it is read
