@@ -226,12 +226,13 @@ def _lccode(src: Path, *args: str) -> tuple[float, str]:
 
 
 def _decisions(ws_root: Path, labels: list[str]) -> dict:
-    import sqlite3
+    from lccode.workspace import Workspace
 
-    conn = sqlite3.connect(str(ws_root / "lccode.sqlite"))
-    rows = conn.execute("SELECT segment_key, codes FROM predictions").fetchall()
-    conn.close()
-    return {k: frozenset(json.loads(c)) for k, c in rows}
+    ws = Workspace.open(ws_root)
+    try:
+        return {k: frozenset(p.codes) for k, p in ws.predictions(ws.current_model_id()).items()}
+    finally:
+        ws.close()
 
 
 def bench_lccode_code(model: Path, device: str, old_rev: str | None, tmp: Path, repeat: int = 2) -> dict:

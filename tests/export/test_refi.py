@@ -53,7 +53,7 @@ def uni_ws(tmp_path):
 
 
 def test_shipped_schemas_are_the_official_ones():
-    shipped = Path(__file__).resolve().parents[2] / "src" / "lccode" / "export" / "schemas"
+    shipped = Path(__file__).resolve().parents[2] / "src" / "lccode" / "resources" / "refi-qda"
     for name in ("Project.xsd", "Codebook.xsd"):
         assert (shipped / name).read_bytes() == (OFFICIAL / name).read_bytes(), name
 

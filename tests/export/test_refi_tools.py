@@ -26,7 +26,7 @@ from lccode.workspace import Workspace
 from tests.export.export_data import make_workspace
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
-SCHEMAS = Path(__file__).resolve().parents[2] / "src/lccode/export/schemas"
+SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "refi-qda"  # the official schemas, vendored
 
 
 def _valid(xml: bytes, name="Project.xsd"):

@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import uuid
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
 from lccode.export._common import atomic_output, output_path, provenance_rows, write_bytes_atomic
 from lccode.export.i18n import check_lang
+from lccode.refi_format import MODEL_MARKER, MODEL_USER_NAME, MODEL_USER_PREFIX, NS_CODEBOOK, NS_PROJECT, validation_errors
 
-NS_PROJECT = "urn:QDA-XML:project:1.0"
-NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
 _GUID_ROOT = uuid.UUID("5d0c1c6e-3f4b-5a27-9a43-6c636f646521")  # lccode's namespace for uuid5 GUIDs
-MODEL_USER_PREFIX = "lccode-model:"  # User id of the model, so an import can tell model codings from people's
-# Tools that drop User ids (QualCoder keeps only names) keep the User name and the selection's note: both mark the model.
-MODEL_USER_NAME = "lccode model "
-MODEL_MARKER = "[lccode model"
 METADATA_VARIABLES = ("community", "level", "kind", "language")
 
 
@@ -38,23 +31,6 @@ def code_guid(codebook_id: str, code_id: str) -> str:
 
 def category_guid(codebook_id: str, category_id: str) -> str:
     return guid("category", codebook_id, category_id)
-
-
-@lru_cache(maxsize=2)
-def schema(name: str):
-    from lxml import etree
-
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / name)))
-
-
-def validation_errors(xml: bytes, schema_name: str) -> list[str]:
-    from lxml import etree
-
-    doc = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
-    sch = schema(schema_name)
-    if sch.validate(doc):
-        return []
-    return [f"line {e.line}: {e.message}" for e in sch.error_log]
 
 
 def _code_elements(parent, cb, lang: str, ns: str):

@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lccode.errors import InputError
-from lccode.export.refi import MODEL_MARKER, MODEL_USER_NAME, MODEL_USER_PREFIX, validation_errors
 from lccode.ingest.refi_positions import UTF16, UnitChoice, detect_unit, utf16_to_cp
 from lccode.records import KINDS, LANGUAGE_LABELS, LEVELS, Segment, Transcript, TranscriptMeta, Turn
+from lccode.refi_format import MODEL_MARKER, MODEL_USER_NAME, MODEL_USER_PREFIX, validation_errors
 
 log = logging.getLogger(__name__)
 DEFAULT_ANALYST = "refi-import"
