@@ -32,8 +32,8 @@ def installed(tmp_path_factory):
     return py
 
 
-def run(py: Path, *args, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LCCODE_MODELS")}
+def run(py: Path, *args, cwd: Path, **env_extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LCCODE_MODELS")} | env_extra
     env["COLUMNS"] = "250"
     env["HOME"] = str(cwd)  # models would go to ~/.cache/lccode: keep them in the test's folder
     return subprocess.run([py, "-m", "lccode", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
@@ -55,3 +55,22 @@ def test_wheel_runs_outside_the_checkout(installed, tmp_path):
     assert added.returncode == 0, added.stderr
     status = run(installed, "status", "-w", tmp_path / "ws", cwd=tmp_path)
     assert status.returncode == 0 and "1 transcripts" in status.stdout.replace("1 transcript,", "1 transcripts,")
+
+
+def test_wheel_codes_and_exports_with_a_model_folder(installed, tmp_path, base_dir):
+    """init/add/code/export from the installed wheel, with the shipped model folder given; the base model comes
+    from a models folder named by LCCODE_MODELS (here the one the suite provisioned, linked)."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / base_dir.name).symlink_to(base_dir, target_is_directory=True)
+    env_extra = {"LCCODE_MODELS": str(models)}
+    ws = tmp_path / "ws"
+    src = REPO / "corpus_sample" / "nl_gaserop_installateur.txt"  # a whole interview: some of it carries codes
+    for args in (("init", ws), ("add", "-w", ws, src), ("code", "-w", ws, "-m", REPO / "models" / "lc-default"),
+                 ("export", "jsonl", "-w", ws, "-o", tmp_path / "coded.jsonl"),
+                 ("export", "refi", "-w", ws, "-o", tmp_path / "project.qdpx")):
+        done = run(installed, *args, cwd=tmp_path, **env_extra)
+        assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+    rows = (tmp_path / "coded.jsonl").read_text(encoding="utf-8").splitlines()
+    assert rows and all('"start_char"' in r and '"code_id"' in r for r in rows)
+    assert (tmp_path / "project.qdpx").stat().st_size > 0 and (tmp_path / "project.qdc").is_file()
