@@ -7,11 +7,11 @@ retrain after each batch, and the model is measured on held-out data after each.
 Simulation: per seed, a random 60% of the coded transcripts in the pool (--pool; default
 training_data/transcripts/train) form the analyst's workspace; the analyst's decision on a segment is its gold
 label. Starting from the model, batches of reviews bring the count to each budget; after each batch the heads
-are quick-retrained (lccode.quick, exactly as `lccode review retrain` does, warm-started from the previous model
+are quick-retrained (lccode.model.quick, exactly as `lccode review retrain` does, warm-started from the previous model
 in the chain) and the model is scored: turn-level micro/macro F1 on the held-out transcripts/test, and micro F1
 on the dev excerpts (dev.jsonl; note that the dev split also sets the thresholds, so excerpt figures are
 optimistic for every arm alike). "queue" picks the next segments with the review queue's rule
-(lccode.uncertainty: review_priority, then spread) under the current model; "random" picks uniformly among the
+(lccode.model.uncertainty: review_priority, then spread) under the current model; "random" picks uniformly among the
 not yet reviewed.
 
 Give a pool of coded transcripts the model was not trained on (the model card's train_transcripts count and
@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 
 def scores(coder, meta, ex, pooled, labels) -> dict:
-    from lccode.evaluate import score
+    from lccode.model.evaluate import score
 
     probs = coder.from_pooled(pooled, [e.position for e in ex]) if meta is None else _probs(coder, meta, ex, pooled)
     th = np.array([(meta or coder.meta)["thresholds"][c] for c in labels], dtype=np.float32)
@@ -50,7 +50,7 @@ def scores(coder, meta, ex, pooled, labels) -> dict:
 
 
 def _probs(coder, meta, ex, pooled):
-    from lccode.predict import Coder
+    from lccode.model.predict import Coder
 
     return Coder(coder.model, coder.tokenizer, meta, coder.placement).from_pooled(pooled, [e.position for e in ex])
 
@@ -74,12 +74,12 @@ def main() -> None:
 
     from lccode.data import label_matrix
     from lccode.gold import load_examples
-    from lccode.pooled import PooledCache, encoder_key
-    from lccode.predict import Coder
-    from lccode.provision import models_dir
-    from lccode.quick import QuickConfig, blocks, coder_meta, load_bundle, retrain, windows
-    from lccode.training_run import default_model_dir
-    from lccode.uncertainty import review_priority, spread
+    from lccode.model.pooled import PooledCache, encoder_key
+    from lccode.model.predict import Coder
+    from lccode.model.provision import models_dir
+    from lccode.model.quick import QuickConfig, blocks, coder_meta, load_bundle, retrain, windows
+    from lccode.model.training_run import default_model_dir
+    from lccode.model.uncertainty import review_priority, spread
 
     model_dir = Path(args.model) if args.model else default_model_dir()
     coder = Coder.load(model_dir, None, "cpu")

@@ -7,7 +7,7 @@ In one run, on the sample corpus's real segments (`--n` of them, shuffled with a
 - anchors: the Hugging Face `transformers.pipeline("feature-extraction")` with the same fine-tuned encoder and
   tokenizer, one segment at a time and batch 32, fp32 (what a user of transformers gets);
 - coding: lccode's path (token-sorted batches under a token budget, light load, bf16 autocast where
-  `lccode.device.cpu_has_fast_bf16()`), its ratio to each anchor, the padding waste, and the largest probability
+  `lccode.model.device.cpu_has_fast_bf16()`), its ratio to each anchor, the padding waste, and the largest probability
   difference to the anchor's features put through the same pooling and head;
 - physical limit: measured matmul GFLOP/s at the dtype coding uses, times the FLOPs per segment from the real
   token counts (padded as batched, and unpadded) = segments/s the hardware allows; the fraction reached;
@@ -57,7 +57,7 @@ def machine() -> dict:
 
     import torch
 
-    from lccode.device import cpu_has_fast_bf16
+    from lccode.model.device import cpu_has_fast_bf16
 
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").is_file() else platform.processor()
@@ -94,7 +94,7 @@ def batches_of(tokenizer, texts, batch_size, max_length, prefix) -> tuple[list, 
     """(rows, width) of each batch as lccode cuts them, and (1, length) of each text unpadded."""
     import numpy as np
 
-    from lccode.predict import plan_batches
+    from lccode.model.predict import plan_batches
 
     ids = tokenizer([prefix + t for t in texts], truncation=True, max_length=max_length)["input_ids"]
     lengths = np.sort(np.array([len(x) for x in ids]))
@@ -133,7 +133,7 @@ def bench_coding(model: Path, device: str, texts: list[str]) -> dict:
     import torch
     from transformers import pipeline
 
-    from lccode.predict import Coder
+    from lccode.model.predict import Coder
 
     out: dict = {"segments": len(texts)}
     coder = Coder.load(model, None, device)  # what `lccode code` runs
@@ -196,7 +196,7 @@ def bench_int8(model: Path, texts: list[str]) -> dict:
     """Dynamic int8 linear layers (torch), CPU only: speed and agreement with the shipped path. Never shipped here."""
     import torch
 
-    from lccode.predict import Coder
+    from lccode.model.predict import Coder
 
     ref = Coder.load(model, None, "cpu")
     q = Coder.load(model, None, "cpu", precision="fp32", light=False)
@@ -236,7 +236,7 @@ def _decisions(ws_root: Path, labels: list[str]) -> dict:
 
 
 def bench_lccode_code(model: Path, device: str, old_rev: str | None, tmp: Path, repeat: int = 2) -> dict:
-    from lccode.modeling import read_meta
+    from lccode.model.modeling import read_meta
 
     new_src = REPO / "src"
     seed = tmp / "seed"
@@ -281,7 +281,7 @@ def bench_lccode_code(model: Path, device: str, old_rev: str | None, tmp: Path, 
 def bench_fixed_cost(model: Path, device: str) -> dict:
     """Imports and model load in a fresh process: the light load vs the transformers load."""
     code = ("import time, sys; t0 = time.perf_counter(); import torch; t1 = time.perf_counter();"
-            "from lccode.predict import Coder; from lccode.codebook import load_codebook; t2 = time.perf_counter();"
+            "from lccode.model.predict import Coder; from lccode.codebook import load_codebook; t2 = time.perf_counter();"
             f"c = Coder.load(r'{model}', None, '{device}', light=sys.argv[1] == '1'); t3 = time.perf_counter();"
             "print(round(t1 - t0, 2), round(t2 - t1, 2), round(t3 - t2, 2), 'transformers' in sys.modules)")
     out = {}
@@ -302,10 +302,10 @@ def bench_training_step(texts: list[str], steps: int = 6) -> dict:
 
     from lccode.codebook import load_codebook
     from lccode.data import Example
-    from lccode.modeling import new_model
-    from lccode.provision import default_base_dir, provision
-    from lccode.trainer import _collate, _collate_cached, _lower_cache, _tokenize
-    from lccode.training_args import TrainConfig
+    from lccode.model.modeling import new_model
+    from lccode.model.provision import default_base_dir, provision
+    from lccode.model.trainer import _collate, _collate_cached, _lower_cache, _tokenize
+    from lccode.model.training_args import TrainConfig
 
     cb = load_codebook()
     cfg = TrainConfig(device="cpu")
@@ -338,7 +338,7 @@ def bench_training_step(texts: list[str], steps: int = 6) -> dict:
 
 
 def _cpu():
-    from lccode.device import resolve_device
+    from lccode.model.device import resolve_device
 
     return resolve_device("cpu", "fp32")
 
@@ -348,8 +348,8 @@ def _say(what: str) -> None:
 
 
 def main(argv=None):
-    from lccode.device import set_threads
-    from lccode.training_run import default_model_dir
+    from lccode.model.device import set_threads
+    from lccode.model.training_run import default_model_dir
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None)

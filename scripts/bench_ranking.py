@@ -43,8 +43,8 @@ def mc_dropout_probs(coder, pooled, positions, passes: int = 16, seed: int = 0):
     """Probabilities from the heads with dropout on (an ensemble of thinned heads over one encoder pass)."""
     import torch
 
-    from lccode.context import layout
-    from lccode.predict import sigmoid
+    from lccode.model.context import layout
+    from lccode.model.predict import sigmoid
 
     torch.manual_seed(seed)
     model = coder.model
@@ -63,7 +63,7 @@ def per_code_platt(probs_fit, y_fit, probs):
     """Per-code logistic recalibration of the logit (a, b per code), fitted on one set, applied to another."""
     import torch
 
-    from lccode.uncertainty import _logit
+    from lccode.model.uncertainty import _logit
 
     lf, yt = torch.tensor(_logit(probs_fit)), torch.tensor(y_fit, dtype=torch.float64)
     a = torch.ones(lf.shape[1], dtype=torch.float64, requires_grad=True)
@@ -83,7 +83,7 @@ def per_code_platt(probs_fit, y_fit, probs):
 
 def turn_features(ex, p, th) -> np.ndarray:
     """Per segment: the rule's inputs plus what its turn says (for a learned error model)."""
-    from lccode.uncertainty import error_probabilities, review_priority
+    from lccode.model.uncertainty import error_probabilities, review_priority
 
     pred, pe, pr = p >= th, error_probabilities(p, th), review_priority(p, th)
     turns: dict = {}
@@ -131,12 +131,12 @@ def main() -> None:
     ap.add_argument("--cache", default=None, help="folder for cached encoder outputs (default: models/cache)")
     args = ap.parse_args()
 
-    from lccode import uncertainty as u
     from lccode.data import label_matrix
     from lccode.gold import load_examples
-    from lccode.predict import Coder
-    from lccode.provision import models_dir
-    from lccode.training_run import default_model_dir
+    from lccode.model import uncertainty as u
+    from lccode.model.predict import Coder
+    from lccode.model.provision import models_dir
+    from lccode.model.training_run import default_model_dir
 
     model_dir = Path(args.model) if args.model else default_model_dir()
     coder = Coder.load(model_dir, None, "cpu")
@@ -186,7 +186,7 @@ def main() -> None:
             "MC-dropout head ensemble: share of flipped decisions": flips.sum(1),
             "MC-dropout ensemble mean, expected error": 1 - np.prod(1 - u.error_probabilities(mc.mean(0), th), axis=1),
             "expected error + ensemble flips": 1 - np.prod(1 - perr, axis=1) + flips.sum(1),
-            "chosen rule (lccode.uncertainty.review_priority)": u.review_priority(p, th),
+            "chosen rule (lccode.model.uncertainty.review_priority)": u.review_priority(p, th),
             "learned error model over turn features (logistic, fitted on dev transcripts)": learned_error_model(data, name, th),
             "random": np.random.default_rng(0).random(len(p)),
         }

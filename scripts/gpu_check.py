@@ -51,11 +51,11 @@ def _reset_peak(device) -> None:
 
 def train_default(device: str, epochs: int, limit: int | None, out: Path) -> dict:
     from lccode.codebook import load_codebook
-    from lccode.device import resolve_device
     from lccode.gold import load_examples
-    from lccode.trainer import train
-    from lccode.training_args import TrainConfig
-    from lccode.training_run import default_training_files
+    from lccode.model.device import resolve_device
+    from lccode.model.trainer import train
+    from lccode.model.training_args import TrainConfig
+    from lccode.model.training_run import default_training_files
 
     placement = resolve_device(device)
     cb = load_codebook()
@@ -98,8 +98,8 @@ def sample_workspace_of(n: int, root: Path):
 
 
 def code_many(model: Path, device: str, n: int, work: Path) -> dict:
-    from lccode.device import resolve_device
-    from lccode.predict import code_workspace
+    from lccode.model.device import resolve_device
+    from lccode.model.predict import code_workspace
 
     ws, total = sample_workspace_of(n, work / "ws")
     dev = resolve_device(device).device
@@ -119,7 +119,7 @@ def agreement(model: Path, device: str, limit: int | None = None) -> dict:
     import numpy as np
 
     from lccode.ingest import discover, read_transcript
-    from lccode.predict import Coder, positions_of
+    from lccode.model.predict import Coder, positions_of
     from lccode.segment import Segmenter
 
     trs = [read_transcript(p, m) for p, m in discover([REPO / "corpus_sample"])]
@@ -139,7 +139,7 @@ def agreement(model: Path, device: str, limit: int | None = None) -> dict:
 def main(argv=None):
     import torch
 
-    from lccode.training_run import default_model_dir
+    from lccode.model.training_run import default_model_dir
 
     env = os.environ.get
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -155,7 +155,7 @@ def main(argv=None):
     ap.add_argument("--skip-training", action="store_true")
     ap.add_argument("-o", "--output", type=Path, default=Path(env("GPU_CHECK_OUT", "gpu-check.json")))
     args = ap.parse_args(argv)
-    from lccode.device import resolve_device
+    from lccode.model.device import resolve_device
 
     placement = resolve_device(args.device)  # refuses cuda without a usable GPU, with a fix
     if args.work.exists():

@@ -153,7 +153,7 @@ def cli(monkeypatch, capsys):
 # -- models: the real offline base and one tiny real fine-tune per session (tests marked slow use them) ----------
 @pytest.fixture(scope="session")
 def base_dir():
-    from lccode.provision import default_base_dir, provision
+    from lccode.model.provision import default_base_dir, provision
 
     return provision(default_base_dir())
 
@@ -168,8 +168,8 @@ def codebook():
 def tiny_model(tmp_path_factory, base_dir, codebook):
     """A real fine-tune on a small slice of the bundled data: one epoch, top layer only, short inputs."""
     from lccode.gold import load_examples
-    from lccode.trainer import train
-    from lccode.training_args import TrainConfig
+    from lccode.model.trainer import train
+    from lccode.model.training_args import TrainConfig
 
     gold = REPO / "training_data" / "transcripts"
     examples = load_jsonl(REPO / "training_data" / "train.jsonl", codebook.code_ids)[:120]

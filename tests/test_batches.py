@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lccode.predict import _Share, plan_batches
+from lccode.model.predict import _Share, plan_batches
 
 
 def test_batches_cover_every_text_within_the_token_budget(sample_segments):

@@ -164,7 +164,7 @@ def ready(tmp_path_factory):
 
 @pytest.fixture
 def no_heavy_work(monkeypatch, tmp_path):
-    import lccode.provision
+    import lccode.model.provision
 
     def reached(what):
         def boom(*args, **kwargs):
@@ -172,10 +172,10 @@ def no_heavy_work(monkeypatch, tmp_path):
         return boom
 
     monkeypatch.setenv("LCCODE_MODELS", str(tmp_path / "models"))
-    for name, fn in (("lccode.trainer", "train"), ("lccode.review.app", "serve")):
+    for name, fn in (("lccode.model.trainer", "train"), ("lccode.review.app", "serve")):
         monkeypatch.setitem(sys.modules, name, types.SimpleNamespace(**{fn: reached(f"{name}.{fn}")}))
-    monkeypatch.setattr(lccode.provision, "file_sha256", reached("building the base model"))
-    monkeypatch.setattr(lccode.provision, "read_e5", reached("building the base model"))
+    monkeypatch.setattr(lccode.model.provision, "file_sha256", reached("building the base model"))
+    monkeypatch.setattr(lccode.model.provision, "read_e5", reached("building the base model"))
 
 
 def make_bad(case: str, tmp_path: Path, name: str) -> Path:

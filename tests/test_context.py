@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lccode.context import N_FEATURES, Position, build_head, layout
+from lccode.model.context import N_FEATURES, Position, build_head, layout
 
 
 def _rows():
@@ -49,7 +49,7 @@ def test_untrained_context_head_changes_nothing_and_reads_neighbours_once_traine
 
 
 def test_turn_windows_lead_with_the_previous_turn_and_keep_excerpts_alone():
-    from lccode.context import turn_windows
+    from lccode.model.context import turn_windows
 
     rows = _rows()  # a: turn 0 (1 row), turn 1 (3 rows); an excerpt; b: turn 0
     assert list(turn_windows(rows, 1)) == [([0], 0), ([0, 1, 2, 3], 1), ([4], 0), ([5], 0)]

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_provisioned_folder_loads_offline_and_matches_its_checksum(base_dir):
-    from lccode.provision import PROVENANCE, file_sha256, is_provisioned
+    from lccode.model.provision import PROVENANCE, file_sha256, is_provisioned
 
     info = json.loads((base_dir / PROVENANCE).read_text())
     assert is_provisioned(base_dir)
@@ -39,7 +39,7 @@ def test_provisioned_folder_loads_offline_and_matches_its_checksum(base_dir):
 
 
 def test_dequantised_weights_follow_the_q4_0_layout():
-    from lccode.provision import dequantize_q4_0
+    from lccode.model.provision import dequantize_q4_0
 
     d = np.float16(0.5).tobytes()
     qs = bytes(j | ((15 - j) << 4) for j in range(16))  # low nibble: weight j, high nibble: weight j+16
@@ -53,7 +53,7 @@ def test_encoder_gives_cross_lingual_embeddings(base_dir):
     """A Dutch sentence is closer to its English translation than to an unrelated English sentence."""
     import torch
 
-    from lccode.modeling import LcClassifier, load_encoder
+    from lccode.model.modeling import LcClassifier, load_encoder
 
     enc, tok = load_encoder(base_dir)
     model = LcClassifier(enc, 1).eval()
@@ -69,7 +69,7 @@ def test_encoder_gives_cross_lingual_embeddings(base_dir):
 def test_split_forward_equals_full_forward(base_dir):
     import torch
 
-    from lccode.modeling import new_model
+    from lccode.model.modeling import new_model
 
     model, tok = new_model(base_dir, ["a", "b", "c"])
     model.eval()
@@ -100,8 +100,8 @@ def test_trained_model_records_provenance_and_codebook_labels(tiny_model, codebo
 def test_reloaded_model_gives_the_probabilities_it_was_calibrated_with(tiny_model, codebook):
     """The dev figures in lccode.json are recomputed from the reloaded model: what was tuned is what is stored."""
     from lccode.data import label_matrix
-    from lccode.metrics import multilabel_report
-    from lccode.predict import Coder
+    from lccode.model.metrics import multilabel_report
+    from lccode.model.predict import Coder
 
     folder, meta, dev = tiny_model
     coder = Coder.load(folder, codebook, "cpu")
@@ -113,7 +113,7 @@ def test_reloaded_model_gives_the_probabilities_it_was_calibrated_with(tiny_mode
 def test_damaged_delta_is_refused(tiny_model, codebook, tmp_path):
     import shutil
 
-    from lccode.modeling import load_model
+    from lccode.model.modeling import load_model
 
     copy = tmp_path / "damaged"
     shutil.copytree(tiny_model[0], copy)
@@ -126,8 +126,8 @@ def test_damaged_delta_is_refused(tiny_model, codebook, tmp_path):
 
 def test_context_changes_what_a_sentence_means(tiny_model, codebook):
     """The same sentence is scored differently after another previous turn, and identically in the same place."""
-    from lccode.context import Position
-    from lccode.predict import Coder
+    from lccode.model.context import Position
+    from lccode.model.predict import Coder
 
     coder = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32")
     target = "Last time you said nobody will ever give a warranty on reused steel."
@@ -140,7 +140,7 @@ def test_context_changes_what_a_sentence_means(tiny_model, codebook):
 
 
 def test_saved_model_reloads_to_identical_probabilities(tiny_model, codebook):
-    from lccode.predict import Coder
+    from lccode.model.predict import Coder
 
     texts = ["Marieke vroeg eerst aan de stille mensen wat zij ervan vonden.",
              "We had no time at all, the orders just kept coming in.", "Coffee is in the back."]
@@ -152,7 +152,7 @@ def test_saved_model_reloads_to_identical_probabilities(tiny_model, codebook):
 
 
 def test_batching_and_length_sorting_do_not_change_results(tiny_model, codebook):
-    from lccode.predict import Coder
+    from lccode.model.predict import Coder
 
     coder = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32")
     texts = ["Kort.", "Een veel langere zin, met bijzinnen, over hoe de mbo-docent en de installateurs samen leerden.",
@@ -165,7 +165,7 @@ def test_batching_and_length_sorting_do_not_change_results(tiny_model, codebook)
 def test_model_for_another_codebook_is_refused(tiny_model, tmp_path):
     import yaml
 
-    from lccode.modeling import load_model
+    from lccode.model.modeling import load_model
 
     data = yaml.safe_load((REPO / "codebook" / "learning-communities.yaml").read_text())
     data["categories"][0]["codes"] = data["categories"][0]["codes"][1:]
@@ -178,7 +178,7 @@ def test_model_for_another_codebook_is_refused(tiny_model, tmp_path):
 def test_device_choice_is_honoured():
     import torch
 
-    from lccode.device import resolve_device
+    from lccode.model.device import resolve_device
 
     assert resolve_device("cpu").device.type == "cpu"
     assert resolve_device("cpu", "fp32").autocast is None
@@ -192,7 +192,7 @@ def test_device_choice_is_honoured():
 
 
 def test_evaluate_whole_transcripts_reports_turns_and_unreliable_codes(tiny_model):
-    from lccode.evaluate import evaluate
+    from lccode.model.evaluate import evaluate
 
     gold = REPO / "tests" / "fixtures" / "gold"
     rep = evaluate(gold, tiny_model[0], "cpu")
@@ -203,7 +203,7 @@ def test_evaluate_whole_transcripts_reports_turns_and_unreliable_codes(tiny_mode
 
 
 def test_evaluate_against_workspace_decisions(tiny_model, tmp_path):
-    from lccode.evaluate import evaluate_workspace
+    from lccode.model.evaluate import evaluate_workspace
     from lccode.workspace import Workspace
     from lccode.workspace.add import add_paths
     from lccode.workspace.decisions import record_decision
@@ -226,7 +226,7 @@ def test_evaluate_against_workspace_decisions(tiny_model, tmp_path):
 
 
 def test_coding_a_workspace_stores_probabilities_and_skips_on_rerun(tiny_model, tmp_path):
-    from lccode.predict import code_workspace
+    from lccode.model.predict import code_workspace
     from lccode.workspace import Workspace
     from lccode.workspace.add import add_paths
 
@@ -245,7 +245,7 @@ def test_coding_a_workspace_stores_probabilities_and_skips_on_rerun(tiny_model, 
 
 
 def test_evaluate_reports_agreement_and_error_capture(tiny_model, tmp_path):
-    from lccode.evaluate import evaluate
+    from lccode.model.evaluate import evaluate
 
     gold = tmp_path / "gold.jsonl"
     rows = [{"text": "She always asked the quiet ones first what they thought.", "codes": ["fm_inviting"], "lang": "en"},
@@ -260,7 +260,7 @@ def test_evaluate_reports_agreement_and_error_capture(tiny_model, tmp_path):
 
 
 def test_gold_file_with_unknown_code_is_refused_with_its_line(tiny_model, tmp_path):
-    from lccode.evaluate import evaluate
+    from lccode.model.evaluate import evaluate
 
     gold = tmp_path / "gold.jsonl"
     gold.write_text('{"text": "ok", "codes": []}\n{"text": "x", "codes": ["sf_magic"]}\n', encoding="utf-8")
@@ -272,7 +272,7 @@ def test_gold_file_with_unknown_code_is_refused_with_its_line(tiny_model, tmp_pa
 @pytest.mark.gpu
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
 def test_gpu_coding_matches_cpu(tiny_model, codebook):
-    from lccode.predict import Coder
+    from lccode.model.predict import Coder
 
     texts = ["We leerden veel van elkaar.", "The facilitator summarised what we had said."]
     cpu = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32").probabilities(texts)
@@ -280,17 +280,17 @@ def test_gpu_coding_matches_cpu(tiny_model, codebook):
     assert np.allclose(cpu, gpu, atol=1e-3)
 
 
-# -- the light load for coding (lccode.fastload) ------------------------------------------------------------
+# -- the light load for coding (lccode.model.fastload) ------------------------------------------------------------
 def test_light_load_gives_the_transformers_probabilities_bit_for_bit(tiny_model, codebook, sample_segments):
     """Real sample segments, a text past max_length and a batch without padding: same ids, same probabilities."""
-    from lccode.predict import Coder
+    from lccode.model.predict import Coder
 
     texts = [s.text for tr in sample_segments for s in tr][:150]
     texts += ["Een heel lange zin over de learning community, " * 40, "Kort.", "Kort."]
     for precision in ("fp32", "auto"):
         hf = Coder.load(tiny_model[0], codebook, "cpu", precision, light=False)
         light = Coder.load(tiny_model[0], codebook, "cpu", precision, light=True)
-        assert type(light.model.encoder).__module__ == "lccode.fastload"
+        assert type(light.model.encoder).__module__ == "lccode.model.fastload"
         assert type(hf.model.encoder).__module__.startswith("transformers")
         prefixed = ["query: " + t for t in texts]
         assert (light.tokenizer(prefixed, truncation=True, max_length=128)["input_ids"]
@@ -304,7 +304,7 @@ def test_coding_needs_no_transformers_import(tiny_model, codebook):
     import subprocess
     import sys
 
-    code = ("import sys; from lccode.predict import Coder; from lccode.codebook import load_codebook;"
+    code = ("import sys; from lccode.model.predict import Coder; from lccode.codebook import load_codebook;"
             f"c = Coder.load(r'{tiny_model[0]}', load_codebook(), 'cpu');"
             "p = c.probabilities(['We leerden veel van elkaar.']);"
             "print(p.shape[1], 'transformers' in sys.modules, 'torch._dynamo' in sys.modules)")
@@ -316,7 +316,7 @@ def test_mapped_safetensors_equal_the_stored_tensors(tmp_path):
     import torch
     from safetensors.torch import load_file, save_file
 
-    from lccode.fastload import mmap_safetensors
+    from lccode.model.fastload import mmap_safetensors
 
     tensors = {"a": torch.randn(3, 5), "b": torch.arange(7, dtype=torch.int64), "c": torch.randn(4).half(),
                "empty": torch.zeros(0, 2)}
@@ -333,7 +333,7 @@ def test_coding_stores_every_chunk_from_its_storage_thread(tiny_model, sample_wo
     chunk (probabilities agree to rounding: other chunks make other batches, and kernels round by shape)."""
     import shutil
 
-    from lccode.predict import code_workspace
+    from lccode.model.predict import code_workspace
     from lccode.workspace import Workspace
 
     copies = []
@@ -356,7 +356,7 @@ def test_interrupted_coding_keeps_the_chunks_already_coded(tiny_model, sample_wo
     import shutil
     from collections import Counter
 
-    from lccode.predict import code_workspace
+    from lccode.model.predict import code_workspace
     from lccode.workspace import Workspace
 
     shutil.copytree(sample_workspace.root, tmp_path / "ws")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lccode.pooled import PooledCache, encoder_key
+from lccode.model.pooled import PooledCache, encoder_key
 
 
 def fake_encoder(calls):

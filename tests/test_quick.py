@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lccode.context import Position
 from lccode.errors import LccodeError
-from lccode.quick import QuickConfig, blocks, sample_units, windows
+from lccode.model.context import Position
+from lccode.model.quick import QuickConfig, blocks, sample_units, windows
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def test_options_are_checked():
 # -- a real quick retrain -----------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_quick_retrain_learns_from_decisions_saves_a_model_and_recodes(tmp_path, tiny_model, codebook):
-    from lccode.predict import Coder, code_workspace, positions_of
+    from lccode.model.predict import Coder, code_workspace, positions_of
     from lccode.review.queue import latest_code_run
     from lccode.review.retrain import retrain_workspace
     from lccode.workspace import Workspace

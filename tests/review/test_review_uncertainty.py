@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lccode.uncertainty import error_capture, margins, uncertainty_scores
+from lccode.model.uncertainty import error_capture, margins, uncertainty_scores
 
 
 def logit(p):
@@ -55,14 +55,14 @@ def test_error_capture_finds_errors_among_the_uncertain():
 
 
 def test_error_probability_is_p_for_a_no_and_one_minus_p_for_a_yes():
-    from lccode.uncertainty import error_probabilities
+    from lccode.model.uncertainty import error_probabilities
 
     e = error_probabilities(np.array([[0.30, 0.80, 0.02]]), np.array([0.5, 0.5, 0.1]))
     assert e[0] == pytest.approx([0.30, 0.20, 0.02])
 
 
 def test_priority_counts_every_doubtful_code():
-    from lccode.uncertainty import review_priority
+    from lccode.model.uncertainty import review_priority
 
     th = np.array([0.5, 0.5, 0.5])
     one_close = np.array([[0.49, 0.01, 0.01]])     # one code on the edge
@@ -75,7 +75,7 @@ def test_priority_counts_every_doubtful_code():
 
 
 def test_spread_moves_near_copies_back_but_keeps_everything():
-    from lccode.uncertainty import spread
+    from lccode.model.uncertainty import spread
 
     texts = ["We learned a lot from the installers.", "We learned a lot from the installers!",
              "The budget was cut in March.", "we LEARNED a lot from the installers", "Something else entirely."]

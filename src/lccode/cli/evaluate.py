@@ -24,9 +24,9 @@ def register(app: typer.Typer):
 
         from lccode.atomic import check_file_target
         from lccode.cli._util import console, table
-        from lccode.device import check_device
         from lccode.errors import LccodeError
-        from lccode.evaluate import evaluate
+        from lccode.model.device import check_device
+        from lccode.model.evaluate import evaluate
         from lccode.paths import default_model_dir
 
         if (gold is None) == (workspace is None):
@@ -36,7 +36,7 @@ def register(app: typer.Typer):
         if report:
             check_file_target(report)
         if workspace is not None:
-            from lccode.evaluate import evaluate_workspace
+            from lccode.model.evaluate import evaluate_workspace
 
             rep = evaluate_workspace(workspace, model or default_model_dir(), complete, device)
             gold = workspace

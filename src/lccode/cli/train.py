@@ -5,8 +5,8 @@ from pathlib import Path
 
 import typer
 
+from lccode.model.training_args import TrainConfig
 from lccode.paths import DEFAULT_MODEL_NAME
-from lccode.training_args import TrainConfig
 
 # TrainConfig owns the training options' defaults; the command shows and passes the same ones.
 _DEFAULT = {f.name: f.default for f in fields(TrainConfig)}
@@ -32,8 +32,8 @@ def register(app: typer.Typer):
     ):
         """Fine-tune the multilingual classifier on labelled segments (and reviewed workspace segments)."""
         from lccode.cli._util import TrainingProgress, at_least, console
-        from lccode.device import check_device
-        from lccode.training_run import run_training
+        from lccode.model.device import check_device
+        from lccode.model.training_run import run_training
 
         check_device(device)
         at_least(seed, 0, "--seed")  # numpy's generators take no negative seed; it would fail after the data is read

@@ -1,4 +1,4 @@
-"""The review queue: the segments where the model most probably erred first (rule in `lccode.uncertainty`).
+"""The review queue: the segments where the model most probably erred first (rule in `lccode.model.uncertainty`).
 
 The queue reads the predictions of the model behind the latest `lccode code` run, with that run's per-code
 thresholds. Filtering by code ranks by the chance that that code's decision is wrong and keeps the segments that are about the code:
@@ -39,7 +39,7 @@ class QueueItem:
     community: str
     level: str | None
     t_start: float | None
-    score: float  # the chance that at least one of the model's code decisions is wrong (lccode.uncertainty)
+    score: float  # the chance that at least one of the model's code decisions is wrong (lccode.model.uncertainty)
     focus_code: str  # the code whose decision is most likely wrong
     probs: dict[str, float]
     proposed: tuple[str, ...]
@@ -111,7 +111,7 @@ def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
     Filters must be clean."""
     import numpy as np
 
-    from lccode.uncertainty import error_probabilities, review_priority, spread
+    from lccode.model.uncertainty import error_probabilities, review_priority, spread
 
     codes = [c for c in ws.codebook().code_ids if c in run.thresholds]
     rows = ws.coded_segments(run.model_id, **{k: v for k, v in filters.items() if k != "code"})

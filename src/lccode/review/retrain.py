@@ -1,7 +1,7 @@
 """Quick retraining from a workspace's decisions: new heads in seconds, the workspace coded again, a new queue.
 
 The parent is the model behind the latest coding run (the one the analysts' queue came from). Its heads are
-trained on every final human decision in the workspace (lccode.quick), the model is saved as a new folder under
+trained on every final human decision in the workspace (lccode.model.quick), the model is saved as a new folder under
 the workspace (`models/`), and the workspace is coded with it from cached encoder outputs. A new coding run
 means a new queue; human decisions stay final whatever the new model proposes.
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from lccode.clock import utc_stamp
 from lccode.errors import InputError
-from lccode.quick import QuickConfig
+from lccode.model.quick import QuickConfig
 
 
 def parent_model_dir(ws) -> Path:
@@ -57,12 +57,12 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
                       dev_files: list[Path] | None = None) -> dict:
     """Quick-retrain from the workspace's decisions, save the model, code the workspace with it; returns a summary.
     Replay and dev data: the files the parent was trained with (or these), the bundled data by default."""
-    from lccode.context import Position
     from lccode.data import label_matrix
-    from lccode.pooled import PooledCache, encoder_key, workspace_cache_dir
-    from lccode.predict import Coder, code_workspace, positions_of
-    from lccode.provision import models_dir
-    from lccode.quick import blocks, load_bundle, retrain, save_quick, windows
+    from lccode.model.context import Position
+    from lccode.model.pooled import PooledCache, encoder_key, workspace_cache_dir
+    from lccode.model.predict import Coder, code_workspace, positions_of
+    from lccode.model.provision import models_dir
+    from lccode.model.quick import blocks, load_bundle, retrain, save_quick, windows
     from lccode.workspace import Workspace
     from lccode.workspace.decisions import final_decisions
 

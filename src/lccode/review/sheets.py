@@ -87,7 +87,7 @@ def provenance(ws, queue, cb, analyst) -> list[tuple[str, str]]:
             ("codebook", cb.ref), ("codebook hash", cb.hash), ("analyst", analyst or ""),
             ("filters", ", ".join(f"{k}={v}" for k, v in queue.filters.items()) or "none"),
             ("order", "most probably wrong first: uncertainty = the chance that at least one of the model's code decisions "
-                      "is wrong (see lccode.uncertainty)")]
+                      "is wrong (see lccode.model.uncertainty)")]
 
 
 INSTRUCTIONS = [

@@ -21,7 +21,7 @@ def _finite(x: float) -> float | None:
 
 
 def model_agreement(ws, model_id: str | None, code_ids: list[str]) -> dict:
-    from lccode.metrics import multilabel_report
+    from lccode.model.metrics import multilabel_report
     from lccode.workspace.decisions import final_decisions
 
     if not model_id:
@@ -44,7 +44,7 @@ def model_agreement(ws, model_id: str | None, code_ids: list[str]) -> dict:
 
 
 def analyst_agreement(ws, code_ids: list[str]) -> dict:
-    from lccode.metrics import cohen_kappa, krippendorff_alpha
+    from lccode.model.metrics import cohen_kappa, krippendorff_alpha
 
     by_seg: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
     for d in ws.decisions(latest=True):

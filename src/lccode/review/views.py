@@ -120,7 +120,7 @@ def disagreements(ws) -> list[dict]:
 def why(probs: dict[str, float], thresholds: dict[str, float], views, score: float | None, rank: int | None,
         floor: float = 0.05) -> dict:
     """Why this segment is in the queue where it is: per code, the chance that the model's decision is wrong
-    (the rule in lccode.uncertainty), the codes that make up most of it first."""
+    (the rule in lccode.model.uncertainty), the codes that make up most of it first."""
     rows = []
     for c, p in probs.items():
         if c not in thresholds or c not in views:

@@ -1,7 +1,7 @@
 """Quick retraining: new heads for an existing model, trained in seconds over pooled embeddings.
 
 The encoder is left as it is, so each segment's pooled embedding is computed once (and cached, see
-lccode.pooled); only the plain head and the context head are trained, warm-started from the parent model, on
+lccode.model.pooled); only the plain head and the context head are trained, warm-started from the parent model, on
 the analysts' decisions (weighted up) plus a replay sample of the bundled training data (so the heads do not
 forget what the decisions do not cover). Temperature and per-code thresholds are then fitted again on the
 bundled dev split, and the model is saved in the usual folder format with its provenance: the parent model,
@@ -60,7 +60,7 @@ def windows(positions: list, weights, turns: int = 4) -> list[tuple[list[int], l
     """Rows cut into training units: up to `turns` turns of one document led by the turn before them (context
     only, weight 0), or 16 excerpts (doc None); units without a weighted row are dropped. Documents' rows must
     be consecutive and in order."""
-    from lccode.context import turn_windows
+    from lccode.model.context import turn_windows
 
     out: list[tuple[list[int], list[float]]] = []
     loose: list[int] = []
@@ -113,10 +113,10 @@ class Bundle:
 def load_bundle(coder, cache, cfg: QuickConfig, exclude_texts=frozenset(), progress=None,
                 train_files: list[Path] | None = None, dev_files: list[Path] | None = None) -> Bundle:
     """Replay sample and dev split of the data the parent model was trained with (the bundled data by default,
-    or the files given), encoded through `cache` (a lccode.pooled.PooledCache for the parent's encoder)."""
+    or the files given), encoded through `cache` (a lccode.model.pooled.PooledCache for the parent's encoder)."""
     from lccode.data import label_matrix
     from lccode.gold import load_examples
-    from lccode.training_run import default_training_files
+    from lccode.model.training_run import default_training_files
 
     labels = coder.labels
     default_train, default_dev = default_training_files()
@@ -162,7 +162,7 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
     """Train the plain and context heads of `model` in place (encoder untouched); returns the loss per epoch."""
     import torch
 
-    from lccode.context import Position, layout
+    from lccode.model.context import Position, layout
 
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
@@ -219,16 +219,16 @@ def calibrate(model, pooled: np.ndarray, positions: list, y: np.ndarray, example
     dev decisions."""
     import torch
 
-    from lccode.context import layout
-    from lccode.metrics import fit_temperature, tune_thresholds
-    from lccode.predict import sigmoid
+    from lccode.model.context import layout
+    from lccode.model.metrics import fit_temperature, tune_thresholds
+    from lccode.model.predict import sigmoid
 
     with torch.inference_mode():
         logits = model.logits(torch.as_tensor(pooled), layout(positions) if model.context is not None else None).numpy()
     temperature = fit_temperature(logits, y)
     probs = sigmoid(logits / temperature)
     if examples is not None:
-        from lccode.trainer import tuning_rows
+        from lccode.model.trainer import tuning_rows
 
         thresholds = tune_thresholds(*tuning_rows(examples, y, probs))
     else:
@@ -249,7 +249,7 @@ class Retrained:
 def retrain(coder, decided: list[Block], bundle: Bundle, cfg: QuickConfig, progress=None) -> Retrained:
     """Train the coder's heads in place on the decided blocks plus the replay sample, then calibrate on dev.
     The coder's meta is not changed: save with `save_quick` (or use `coder_meta` for a model kept in memory)."""
-    from lccode.trainer import dev_metrics
+    from lccode.model.trainer import dev_metrics
 
     t0 = time.perf_counter()
     if not decided:
@@ -272,7 +272,7 @@ def coder_meta(meta: dict, labels: list[str], result: Retrained) -> dict:
 
 def delta_names(folder: Path) -> list[str] | None:
     """The encoder parameters a delta model stores (a quick model stores the same ones), or None."""
-    from lccode.modeling import DELTA_FILE
+    from lccode.model.modeling import DELTA_FILE
 
     path = Path(folder) / DELTA_FILE
     if not path.is_file():
@@ -288,9 +288,9 @@ def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], thresho
     """Save the retrained heads with the parent's encoder (same folder format; see modeling.save_model)."""
     from lccode import __version__
     from lccode.clock import utc_now
-    from lccode.modeling import save_model
-    from lccode.pooled import encoder_key
-    from lccode.provision import default_base_dir
+    from lccode.model.modeling import save_model
+    from lccode.model.pooled import encoder_key
+    from lccode.model.provision import default_base_dir
 
     parent = coder.meta
     keep = {k: v for k, v in parent.items() if k not in ("test_metrics", "weights_sha256", "model_id", "encoder", "history")}
@@ -312,9 +312,9 @@ def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], thresho
 def warm_cache(model_dir: str | Path, cfg: QuickConfig | None = None) -> int:
     """Encode, once, the bundled data a quick retrain of this model replays and calibrates on, so the first
     quick retrain is as fast as the later ones (`lccode train` calls this after saving). Returns rows cached."""
-    from lccode.pooled import PooledCache, encoder_key
-    from lccode.predict import Coder
-    from lccode.provision import models_dir
+    from lccode.model.pooled import PooledCache, encoder_key
+    from lccode.model.predict import Coder
+    from lccode.model.provision import models_dir
 
     coder = Coder.load(model_dir, None, "cpu")
     cache = PooledCache.open(models_dir() / "cache", encoder_key(model_dir, coder.meta),

@@ -16,7 +16,7 @@ RELIABLE_KAPPA = 0.6  # below this, a code's counts should not be reported witho
 def evaluate(gold: str | Path, model_dir: str | Path, device: str = "auto", batch_size: int = 64) -> dict:
     from lccode.data import load_jsonl
     from lccode.gold import check_source, gold_examples, is_gold_transcripts, load_gold
-    from lccode.predict import Coder
+    from lccode.model.predict import Coder
 
     check_source(gold)  # before the model is loaded, which takes a while
     coder = Coder.load(model_dir, None, device)
@@ -39,7 +39,7 @@ def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: b
     project coded in ATLAS.ti/NVivo/MAXQDA/QualCoder is meant). Turn figures use fully decided turns only."""
     from lccode.data import Example
     from lccode.errors import InputError
-    from lccode.predict import Coder, positions_of
+    from lccode.model.predict import Coder, positions_of
     from lccode.workspace import Workspace
     from lccode.workspace.decisions import final_decisions
 
@@ -88,8 +88,8 @@ def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray,
     """Segment-level figures; for transcript examples also per speaker turn (a turn carries the union of its
     segments' codes). `unreliable` lists codes whose kappa is below RELIABLE_KAPPA at the coarsest level given."""
     from lccode.data import label_matrix
-    from lccode.metrics import multilabel_report, turn_level
-    from lccode.uncertainty import error_capture, review_priority
+    from lccode.model.metrics import multilabel_report, turn_level
+    from lccode.model.uncertainty import error_capture, review_priority
 
     y = label_matrix(examples, labels)
     report = _with_languages(multilabel_report(y, pred, labels), [e.lang for e in examples], y, pred, labels)
@@ -108,7 +108,7 @@ def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray,
 
 
 def _with_languages(report: dict, langs: list, y, pred, labels) -> dict:
-    from lccode.metrics import multilabel_report
+    from lccode.model.metrics import multilabel_report
 
     report["per_language"] = {}
     for lang in sorted({l for l in langs if l}):

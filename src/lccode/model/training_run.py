@@ -50,14 +50,14 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
         extra |= {"decisions_used": len(ids), "decision_ids_sha256": hashlib.sha256(
             ",".join(map(str, sorted(ids))).encode()).hexdigest(), "workspace": str(workspace)}
         log.info("Added %d reviewed segments (%d decisions) from %s", len(reviewed), len(ids), workspace)
-    from lccode.trainer import train
+    from lccode.model.trainer import train
 
     meta = train(cfg, cb, examples, output, dev_examples=dev_examples, extra_meta=extra, progress=progress)
     test = DEFAULT_DATA_DIR / "transcripts" / "test"
     if bundled and test.is_dir():
         meta = record_test(output, test)
     if bundled:  # the first quick retrain (lccode review retrain) then needs no encoder pass over the bundled data
-        from lccode.quick import warm_cache
+        from lccode.model.quick import warm_cache
 
         log.info("Cached encoder outputs of %d bundled segments for quick retraining", warm_cache(output))
     return meta | {"path": str(output)}
@@ -68,9 +68,9 @@ def record_test(model_dir: Path, gold: Path) -> dict:
     import json
 
     from lccode.atomic import write_text_atomic
-    from lccode.evaluate import evaluate
-    from lccode.model_card import write_card
-    from lccode.modeling import META_FILE, read_meta
+    from lccode.model.evaluate import evaluate
+    from lccode.model.model_card import write_card
+    from lccode.model.modeling import META_FILE, read_meta
 
     rep = evaluate(gold, model_dir)
     keys = ("n", "micro_precision", "micro_recall", "micro_f1", "macro_f1", "mean_kappa")

@@ -24,8 +24,8 @@ def encoder_key(folder: str | Path, meta: dict) -> str:
     """What decides the pooled output: the base weights and the fine-tuned layers (never the heads)."""
     if meta.get("encoder_key"):
         return meta["encoder_key"]
-    from lccode.modeling import DELTA_FILE
-    from lccode.provision import file_sha256
+    from lccode.model.modeling import DELTA_FILE
+    from lccode.model.provision import file_sha256
 
     enc = meta.get("encoder") or {}
     if enc.get("format") == "delta":

@@ -30,7 +30,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"
     input_prefix: str = "query: "
-    # Read each segment with its neighbours, the previous turn and the speaker's role (lccode.context).
+    # Read each segment with its neighbours, the previous turn and the speaker's role (lccode.model.context).
     context: bool = True
     context_turns: int = 4       # turns per training window (plus the turn before it, as context)
     role_dropout: float = 0.15   # share of training rows whose speaker role is hidden

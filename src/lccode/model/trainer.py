@@ -14,7 +14,7 @@ import numpy as np
 from lccode import __version__
 from lccode.clock import utc_now
 from lccode.data import Example, data_hash, label_matrix
-from lccode.training_args import TrainConfig
+from lccode.model.training_args import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,9 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
 
 
 def _windows(examples: list[Example], turns_per_window: int) -> list[tuple[list[int], list[float]]]:
-    """Training units for the context head (lccode.context.turn_windows): whole turns of one transcript led by
+    """Training units for the context head (lccode.model.context.turn_windows): whole turns of one transcript led by
     the turn before them, which gives context but no loss; an excerpt is a unit of its own."""
-    from lccode.context import turn_windows
+    from lccode.model.context import turn_windows
 
     return [(rows, [0.0] * lead + [1.0] * (len(rows) - lead))
             for rows, lead in turn_windows([e.position for e in examples], turns_per_window)]
@@ -104,7 +104,7 @@ def _lower_cache(model, ds, k: int, pad_id: int, placement) -> list:
     """Outputs of the frozen lower layers per example (computed once; dropout off, as in inference)."""
     import torch
 
-    from lccode.device import autocast
+    from lccode.model.device import autocast
 
     lengths = [len(x) for x in ds["input_ids"]]
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
@@ -137,13 +137,13 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     """Fine-tune and save a model; returns its metadata (including dev metrics). Labels come from the codebook."""
     import torch
 
-    from lccode.context import layout
-    from lccode.device import autocast, resolve_device, set_threads
     from lccode.errors import LccodeError
-    from lccode.metrics import fit_temperature, multilabel_report, tune_thresholds
-    from lccode.modeling import new_model, round_to_half, save_model
-    from lccode.predict import sigmoid
-    from lccode.provision import default_base_dir, provision
+    from lccode.model.context import layout
+    from lccode.model.device import autocast, resolve_device, set_threads
+    from lccode.model.metrics import fit_temperature, multilabel_report, tune_thresholds
+    from lccode.model.modeling import new_model, round_to_half, save_model
+    from lccode.model.predict import sigmoid
+    from lccode.model.provision import default_base_dir, provision
 
     labels = codebook.code_ids
     if dev_examples is None:
@@ -282,7 +282,7 @@ def tuning_rows(examples: list[Example], y: np.ndarray, probs: np.ndarray) -> tu
     """Rows thresholds are tuned on: each excerpt, and each transcript turn with its segments' highest
     probability per code, since a researcher reads a transcript's codes per turn (a turn carries a code when
     any of its segments does)."""
-    from lccode.metrics import turn_level
+    from lccode.model.metrics import turn_level
 
     excerpts = [i for i, e in enumerate(examples) if e.doc is None]
     sentences = [i for i, e in enumerate(examples) if e.doc is not None]
@@ -294,7 +294,7 @@ def tuning_rows(examples: list[Example], y: np.ndarray, probs: np.ndarray) -> tu
 
 def dev_metrics(examples: list[Example], y: np.ndarray, pred: np.ndarray, labels: list[str]) -> dict:
     """Figures on all dev segments, per language, on excerpts and transcript sentences apart, and per speaker turn."""
-    from lccode.metrics import multilabel_report, turn_level
+    from lccode.model.metrics import multilabel_report, turn_level
 
     report = multilabel_report(y, pred, labels)
     out = _summary(report) | {"per_code": {c: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
@@ -315,7 +315,7 @@ def dev_metrics(examples: list[Example], y: np.ndarray, pred: np.ndarray, labels
                          for c, m in turns["per_code"].items()},
             "per_language": {lang: _summary(multilabel_report(yt[rows], pt[rows], labels))
                              for lang in sorted(set(langs) - {None}) if (rows := [i for i, l in enumerate(langs) if l == lang])}}
-    from lccode.evaluate import RELIABLE_KAPPA
+    from lccode.model.evaluate import RELIABLE_KAPPA
 
     basis = out.get("transcript_turns", out)["per_code"]
     out["unreliable"] = sorted(c for c, m in basis.items() if m["support"] and not (m["kappa"] >= RELIABLE_KAPPA))
@@ -335,7 +335,7 @@ def _epoch(windows, lengths, cfg: TrainConfig, rng: random.Random):
 def _positions(examples: list[Example], rows: list[int], rng: random.Random, role_dropout: float):
     """Positions of a batch's rows; windows of one transcript stay apart, and roles are sometimes hidden so
     the model also codes transcripts whose speakers have no known role."""
-    from lccode.context import Position
+    from lccode.model.context import Position
 
     out, window, last = [], 0, None
     for r in rows:
@@ -352,7 +352,7 @@ def _pooled(model, ds, cache, split_at: int, pad_id: int, placement):
     """Pooled embeddings of every row of ds (over the cached lower layers when there are some), in row order."""
     import torch
 
-    from lccode.device import autocast
+    from lccode.model.device import autocast
 
     n = len(ds)
     lengths = [len(x) for x in ds["input_ids"]]
@@ -380,7 +380,7 @@ def _summary(rep: dict) -> dict:
 
 
 def _base_name(base: str) -> str:
-    from lccode.provision import PROVENANCE
+    from lccode.model.provision import PROVENANCE
 
     prov = Path(base) / PROVENANCE
     if prov.is_file():

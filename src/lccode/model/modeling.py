@@ -31,7 +31,7 @@ class LcClassifier(nn.Module):
         self.register_buffer("temperature", torch.ones(()))
         self.context = None
         if context:
-            from lccode.context import build_head
+            from lccode.model.context import build_head
 
             self.context = build_head(encoder.config.hidden_size, n_labels, dropout=dropout)
 
@@ -40,7 +40,7 @@ class LcClassifier(nn.Module):
         out = self.head(self.dropout(pooled))
         if self.context is not None:
             if lay is None:
-                from lccode.context import Position, layout
+                from lccode.model.context import Position, layout
 
                 lay = layout([Position()] * pooled.shape[0])
             out = out + self.context(pooled, lay)
@@ -134,7 +134,7 @@ def weights_hash(folder: Path, base_sha256: str | None = None) -> str:
     """sha256 of the weights that decide the model's output; for a delta model also of its base's weights."""
     import hashlib
 
-    from lccode.provision import file_sha256
+    from lccode.model.provision import file_sha256
 
     if (folder / DELTA_FILE).is_file():
         own = file_sha256(folder / DELTA_FILE, folder / HEAD_FILE)
@@ -151,7 +151,7 @@ def round_to_half(model: "LcClassifier", names: list[str]) -> None:
 
 
 def _base_info(base: str | Path) -> dict:
-    from lccode.provision import PROVENANCE
+    from lccode.model.provision import PROVENANCE
 
     prov = Path(base) / PROVENANCE
     return json.loads(prov.read_text()) if prov.is_file() else {}
@@ -186,7 +186,7 @@ def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict, delta: 
         digest = weights_hash(tmp, meta["encoder"].get("base_weights_sha256"))
         meta = dict(meta, weights_sha256=digest, model_id=f"{meta['name']}@{digest[:12]}")
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
-        from lccode.model_card import write_card
+        from lccode.model.model_card import write_card
 
         write_card(tmp, meta)
         for f in tmp.iterdir():
@@ -223,7 +223,7 @@ def read_meta(folder: str | Path) -> dict:
 def load_model(folder: str | Path, codebook=None, light: bool = True) -> tuple[LcClassifier, object, dict]:
     """Load a trained model for coding; refuse it when it was trained for another codebook.
 
-    `light` loads a BERT encoder through lccode.fastload (memory-mapped, without importing transformers; the
+    `light` loads a BERT encoder through lccode.model.fastload (memory-mapped, without importing transformers; the
     same probabilities); False, or another architecture, loads it through transformers."""
     from safetensors.torch import load_file
 
@@ -245,7 +245,7 @@ def load_model(folder: str | Path, codebook=None, light: bool = True) -> tuple[L
 
 def _load_weights(folder: Path, meta: dict, light: bool = False):
     """The encoder of a saved model; a delta model is applied over its base after both checksums match."""
-    from lccode import fastload
+    from lccode.model import fastload
 
     enc = meta.get("encoder") or {"format": "full"}
     if enc.get("format") != "delta":
@@ -254,7 +254,7 @@ def _load_weights(folder: Path, meta: dict, light: bool = False):
         return load_encoder(folder)
     from safetensors.torch import load_file
 
-    from lccode.provision import default_base_dir, provision
+    from lccode.model.provision import default_base_dir, provision
 
     base = provision(default_base_dir())
     found = _base_info(base).get("weights_sha256")

@@ -43,7 +43,7 @@ def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int 
 
     import torch
 
-    from lccode.device import autocast
+    from lccode.model.device import autocast
 
     n = len(texts)
     dev = placement.device
@@ -86,11 +86,11 @@ def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int 
 
 def batch_logits(model, tokenizer, texts: list[str], placement, batch_size: int = 64, max_length: int = 128,
                  prefix: str = "query: ", progress=None, positions=None, stats: dict | None = None) -> np.ndarray:
-    """Raw logits for texts. With positions (lccode.context), a context model reads each text with its neighbours;
+    """Raw logits for texts. With positions (lccode.model.context), a context model reads each text with its neighbours;
     without, each text is a stand-alone excerpt."""
     import torch
 
-    from lccode.context import layout
+    from lccode.model.context import layout
 
     pooled = batch_pooled(model, tokenizer, texts, placement, batch_size, max_length, prefix, progress, stats)
     lay = layout(positions) if positions is not None and getattr(model, "context", None) is not None else None
@@ -110,11 +110,11 @@ class Coder:
     tokenizer: object
     meta: dict
     placement: object
-    cache: object | None = None  # a lccode.pooled.PooledCache for this model's encoder, or None
+    cache: object | None = None  # a lccode.model.pooled.PooledCache for this model's encoder, or None
 
     def with_cache(self, folder: str | Path | None, model_dir: str | Path) -> "Coder":
-        """The same coder, reading and adding pooled embeddings in `folder` (see lccode.pooled)."""
-        from lccode.pooled import PooledCache, encoder_key
+        """The same coder, reading and adding pooled embeddings in `folder` (see lccode.model.pooled)."""
+        from lccode.model.pooled import PooledCache, encoder_key
 
         self.cache = PooledCache.open(folder, encoder_key(model_dir, self.meta), self.meta.get("input_prefix", "query: "),
                                       self.meta.get("max_length", 128))
@@ -123,8 +123,8 @@ class Coder:
     @classmethod
     def load(cls, folder: str | Path, codebook=None, device: str = "auto", precision: str = "auto",
              light: bool = True) -> "Coder":
-        from lccode.device import resolve_device, set_threads
-        from lccode.modeling import load_model
+        from lccode.model.device import resolve_device, set_threads
+        from lccode.model.modeling import load_model
 
         set_threads()
         placement = resolve_device(device, precision)
@@ -144,7 +144,7 @@ class Coder:
 
     def probabilities(self, texts: list[str], batch_size: int = 64, progress=None, positions=None,
                       stats: dict | None = None) -> np.ndarray:
-        """Calibrated probabilities; `positions` (one lccode.context.Position per text, whole transcripts in order)
+        """Calibrated probabilities; `positions` (one lccode.model.context.Position per text, whole transcripts in order)
         lets a context model read each segment with its neighbours."""
         if self.cache is not None:
             return self.from_pooled(self.pooled(texts, batch_size, progress, stats), positions)
@@ -173,7 +173,7 @@ class Coder:
         """Calibrated probabilities from pooled embeddings (the heads only: milliseconds)."""
         import torch
 
-        from lccode.context import layout
+        from lccode.model.context import layout
 
         model = head_model or self.model
         x = torch.as_tensor(np.asarray(pooled, dtype=np.float32), device=self.placement.device)
@@ -196,7 +196,7 @@ def _slim(metrics: dict | None) -> dict:
 
 
 def positions_of(segments, kinds: dict[str, str]) -> list:
-    from lccode.context import Position
+    from lccode.model.context import Position
 
     return [Position(s.transcript_id, s.turn_index, s.role, kinds.get(s.transcript_id)) for s in segments]
 
@@ -221,7 +221,7 @@ def _transcript_chunks(ws, segs, chunk: int = 512):
 
 def pending_count(ws, model_dir: str | Path, redo: bool = False) -> int:
     """How many segments `code_workspace` would code (for progress bars), without loading the model."""
-    from lccode.modeling import read_meta
+    from lccode.model.modeling import read_meta
 
     if redo:
         return ws.count_segments()
@@ -298,7 +298,7 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     `batch_size` and `chunk` default by device (SIZES). Pooled embeddings are kept in the workspace's cache
     folder, so a model with the same encoder (a quick retrain) codes the workspace again without running the
     encoder."""
-    from lccode.pooled import workspace_cache_dir
+    from lccode.model.pooled import workspace_cache_dir
 
     cb = ws.codebook()
     coder = coder or Coder.load(model_dir, cb, device)
