@@ -104,7 +104,6 @@ class Bundle:
 
     replay: list[Block]
     dev_pooled: np.ndarray
-    dev_positions: list
     dev_y: np.ndarray
     dev_examples: list
     files: dict
@@ -154,7 +153,7 @@ def load_bundle(coder, cache, cfg: QuickConfig, exclude_texts=frozenset(), progr
     replay = blocks(pooled, positions, y, [([index[r] for r in u], w) for u, w in units])
     dev_pooled = coder.pooled([e.text for e in dev_ex], cache=cache, progress=tick)
     cache.save()
-    return Bundle(replay, dev_pooled, [e.position for e in dev_ex], label_matrix(dev_ex, labels), dev_ex,
+    return Bundle(replay, dev_pooled, label_matrix(dev_ex, labels), dev_ex,
                   {"train": [str(p) for p in train_files], "dev": [str(p) for p in dev_files]})
 
 
@@ -212,27 +211,22 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
     return losses
 
 
-def calibrate(model, pooled: np.ndarray, positions: list, y: np.ndarray, examples: list | None = None
-              ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Temperature and per-code thresholds fitted on dev embeddings as `lccode train` does (thresholds on dev
-    excerpts and whole dev turns, `trainer.tuning_rows`, when the dev examples are given); returns them and the
-    dev decisions."""
+def calibrate(model, pooled: np.ndarray, examples: list, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Temperature and per-code thresholds fitted on the dev examples' embeddings as `lccode train` does
+    (thresholds on dev excerpts and whole dev turns, `trainer.tuning_rows`); returns them and the dev decisions."""
     import torch
 
     from lccode.model.context import layout
     from lccode.model.metrics import fit_temperature, tune_thresholds
     from lccode.model.predict import sigmoid
+    from lccode.model.trainer import tuning_rows
 
+    lay = layout([e.position for e in examples]) if model.context is not None else None
     with torch.inference_mode():
-        logits = model.logits(torch.as_tensor(pooled), layout(positions) if model.context is not None else None).numpy()
+        logits = model.logits(torch.as_tensor(pooled), lay).numpy()
     temperature = fit_temperature(logits, y)
     probs = sigmoid(logits / temperature)
-    if examples is not None:
-        from lccode.model.trainer import tuning_rows
-
-        thresholds = tune_thresholds(*tuning_rows(examples, y, probs))
-    else:
-        thresholds = tune_thresholds(y, probs)
+    thresholds = tune_thresholds(*tuning_rows(examples, y, probs))
     model.temperature.fill_(temperature)
     return temperature, thresholds, (probs >= thresholds).astype(np.float32)
 
@@ -258,8 +252,7 @@ def retrain(coder, decided: list[Block], bundle: Bundle, cfg: QuickConfig, progr
     losses = fit_heads(coder.model, list(decided) + bundle.replay, cfg, progress)
     if progress:
         progress("calibrating", 0, 1)
-    temperature, thresholds, dev_pred = calibrate(coder.model, bundle.dev_pooled, bundle.dev_positions, bundle.dev_y,
-                                                bundle.dev_examples)
+    temperature, thresholds, dev_pred = calibrate(coder.model, bundle.dev_pooled, bundle.dev_examples, bundle.dev_y)
     metrics = dev_metrics(bundle.dev_examples, bundle.dev_y, dev_pred, coder.labels)
     return Retrained(temperature, thresholds, metrics, [round(x, 5) for x in losses], time.perf_counter() - t0)
 
