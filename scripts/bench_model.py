@@ -302,9 +302,9 @@ def bench_training_step(texts: list[str], steps: int = 6) -> dict:
 
     from lccode.codebook import load_codebook
     from lccode.data import Example
+    from lccode.model.batching import collate, collate_cached, lower_cache, tokenize
     from lccode.model.modeling import new_model
     from lccode.model.provision import default_base_dir, provision
-    from lccode.model.trainer import _collate, _collate_cached, _lower_cache, _tokenize
     from lccode.model.training_args import TrainConfig
 
     cb = load_codebook()
@@ -315,18 +315,18 @@ def bench_training_step(texts: list[str], steps: int = 6) -> dict:
         model, tok = new_model(provision(default_base_dir()), cb.code_ids)
         model.freeze_word_embeddings(True)
         model.freeze_lower(split_at)
-        ds = _tokenize(tok, examples, cfg, cb.code_ids)
+        ds = tokenize(tok, examples, cfg, cb.code_ids)
         opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
         t = time.perf_counter()
-        cache = _lower_cache(model, ds, split_at, tok.pad_token_id, _cpu()) if split_at else None
+        cache = lower_cache(model, ds, split_at, tok.pad_token_id, _cpu()) if split_at else None
         model.train()
         for s in range(steps):
             ids = list(range(16 * s, 16 * (s + 1)))
             if cache is not None:
-                h, m, y = _collate_cached(cache, ds, ids, "cpu")
+                h, m, y = collate_cached(cache, ds, ids, "cpu")
                 logits = model.upper(h, m, split_at)
             else:
-                x, m, y = _collate(ds, ids, tok.pad_token_id, "cpu")
+                x, m, y = collate(ds, ids, tok.pad_token_id, "cpu")
                 logits = model(x, m)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
             opt.zero_grad()

@@ -54,3 +54,25 @@ def test_turn_windows_lead_with_the_previous_turn_and_keep_excerpts_alone():
     rows = _rows()  # a: turn 0 (1 row), turn 1 (3 rows); an excerpt; b: turn 0
     assert list(turn_windows(rows, 1)) == [([0], 0), ([0, 1, 2, 3], 1), ([4], 0), ([5], 0)]
     assert list(turn_windows(rows, 2)) == [([0, 1, 2, 3], 0), ([4], 0), ([5], 0)]
+
+
+def test_turn_loss_scores_each_turns_highest_logit_against_the_union_of_its_codes():
+    from lccode.model.trainer import _turn_loss
+
+    # one excerpt, then a turn of three sentences; a lead row (weight 0) of the turn before is context only
+    positions = [Position(), Position("d#1", 0, "interviewer", "interview"),
+                 Position("d#1", 1, "respondent", "interview"), Position("d#1", 1, "respondent", "interview"),
+                 Position("d#1", 1, "respondent", "interview")]
+    weights = [1.0, 0.0, 1.0, 1.0, 1.0]
+    lay = layout(positions)
+    logits = torch.tensor([[5.0, 5.0], [9.0, 9.0], [-2.0, 1.0], [3.0, -4.0], [-1.0, 0.5]], requires_grad=True)
+    y = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
+    loss = _turn_loss(logits, y, lay, positions, weights, loss_fn)
+    # only the three-sentence turn counts: its maxima (3, 1) against its codes (1, 0)
+    expected = loss_fn(torch.tensor([[3.0, 1.0]]), torch.tensor([[1.0, 0.0]])).mean()
+    assert torch.isclose(loss, expected)
+    loss.backward()
+    grad = logits.grad
+    assert grad[[0, 1]].abs().sum() == 0  # excerpt and context-only row take no part
+    assert grad[3, 0] != 0 and grad[2, 1] != 0 and grad[4, 1] == 0  # only each turn's highest logit learns

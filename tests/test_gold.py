@@ -96,7 +96,7 @@ def test_turn_level_scores_take_the_union_of_segments(codes):
 
 def test_thresholds_are_tuned_on_excerpts_and_on_whole_turns(codes):
     from lccode.data import label_matrix
-    from lccode.model.trainer import tuning_rows
+    from lccode.model.dev_report import tuning_rows
 
     turns = gold_examples(load_gold(GOLD / "meeting.json", codes))
     excerpts = load_examples(REPO / "training_data" / "dev.jsonl", codes)[:3]

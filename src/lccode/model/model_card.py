@@ -41,7 +41,10 @@ def write_card(folder: Path, meta: dict) -> None:
         f"{cfg.get('trainable_layers') or (4 if str(meta.get('device', '')).startswith('cpu') else 'all')} encoder layers "
         "fine-tuned, context head "
         f"{'on' if meta.get('context') else 'off'} (each segment read with its neighbours in the turn, the previous "
-        "turn and the speaker's role), temperature calibration and per-code thresholds on the dev split.", "",
+        "turn and the speaker's role)"
+        + (f", a turn-level loss (weight {cfg['turn_loss']}) on each turn's highest segment score per code"
+           if cfg.get("turn_loss") else "")
+        + ", temperature calibration and per-code thresholds on the dev split.", "",
         *([f"Then quick-retrained (heads only, encoder unchanged) from `{meta.get('parent_model')}` on "
            f"{meta['quick'].get('segments_decided', 0)} reviewed segments plus a replay sample of "
            f"{meta['quick'].get('replay_rows', 0)} training rows; see `quick` in `lccode.json`.", ""]

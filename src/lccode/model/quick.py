@@ -213,13 +213,13 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
 
 def calibrate(model, pooled: np.ndarray, examples: list, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Temperature and per-code thresholds fitted on the dev examples' embeddings as `lccode train` does
-    (thresholds on dev excerpts and whole dev turns, `trainer.tuning_rows`); returns them and the dev decisions."""
+    (thresholds on dev excerpts and whole dev turns, `dev_report.tuning_rows`); returns them and the dev decisions."""
     import torch
 
     from lccode.model.context import layout
+    from lccode.model.dev_report import tuning_rows
     from lccode.model.metrics import fit_temperature, tune_thresholds
     from lccode.model.predict import sigmoid
-    from lccode.model.trainer import tuning_rows
 
     lay = layout([e.position for e in examples]) if model.context is not None else None
     with torch.inference_mode():
@@ -243,7 +243,7 @@ class Retrained:
 def retrain(coder, decided: list[Block], bundle: Bundle, cfg: QuickConfig, progress=None) -> Retrained:
     """Train the coder's heads in place on the decided blocks plus the replay sample, then calibrate on dev.
     The coder's meta is not changed: save with `save_quick` (or use `coder_meta` for a model kept in memory)."""
-    from lccode.model.trainer import dev_metrics
+    from lccode.model.dev_report import dev_metrics
 
     t0 = time.perf_counter()
     if not decided:

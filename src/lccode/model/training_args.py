@@ -34,6 +34,9 @@ class TrainConfig:
     context: bool = True
     context_turns: int = 4       # turns per training window (plus the turn before it, as context)
     role_dropout: float = 0.15   # share of training rows whose speaker role is hidden
+    # Weight of a per-turn loss on each turn's highest segment logit per code (a turn carries a code when any
+    # of its segments does; see trainer._turn_loss); 0 trains on segment labels only.
+    turn_loss: float = 0.5
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -56,6 +59,8 @@ class TrainConfig:
             problems.append("context_turns must be at least 1")
         if not 0 <= self.role_dropout < 1:
             problems.append(f"role_dropout must be in [0, 1) (got {self.role_dropout})")
+        if not 0 <= self.turn_loss <= 10:
+            problems.append(f"turn_loss must be between 0 and 10 (got {self.turn_loss})")
         if self.patience < 1:
             problems.append("patience must be at least 1 epoch")
         if problems:
