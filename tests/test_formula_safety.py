@@ -119,7 +119,8 @@ def test_export_xlsx_has_no_live_formula_and_keeps_the_text(hostile_ws, tmp_path
 
 
 def test_review_csv_round_trip(hostile_ws, tmp_path):
-    from lccode.review.sheets import export_queue, import_sheet
+    from lccode.review.sheet_import import import_sheet
+    from lccode.review.sheets import export_queue
 
     path = tmp_path / "queue.csv"
     export_queue(hostile_ws, path, analyst="Anna")
@@ -142,7 +143,8 @@ def test_review_csv_round_trip(hostile_ws, tmp_path):
 def test_review_xlsx_round_trip(hostile_ws, tmp_path):
     from openpyxl import load_workbook
 
-    from lccode.review.sheets import COLUMNS, export_queue, import_sheet
+    from lccode.review.sheet_import import import_sheet
+    from lccode.review.sheets import COLUMNS, export_queue
 
     path = tmp_path / "queue.xlsx"
     export_queue(hostile_ws, path, analyst="Bram")

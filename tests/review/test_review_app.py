@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 import pytest
 
-from lccode.review.app import create_app, free_socket, make_server, token_cookie_name
+from lccode.review.app import create_app, free_socket, make_server
+from lccode.review.guard import token_cookie_name
 from tests.review.review_data import BASE, MODEL_ID, TOKEN, key_of
 
 TOP = "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt."

@@ -5,7 +5,8 @@ import csv
 import pytest
 
 from lccode.errors import InputError
-from lccode.review.sheets import COLUMNS, export_queue, import_sheet
+from lccode.review.sheet_import import import_sheet
+from lccode.review.sheets import COLUMNS, export_queue
 from tests.review.review_data import MODEL_ID, SEGMENTS, key_of
 
 TOP = "Eerlijk gezegd had de baas er weinig tijd voor vrijgemaakt."

@@ -108,7 +108,7 @@ def import_cmd(file: Path = typer.Argument(..., help="A spreadsheet from 'lccode
                dry_run: bool = typer.Option(False, "--dry-run", help="Check the sheet; store nothing.")):
     """Read analysts' decisions back; every row is checked first and nothing is stored if any row is wrong."""
     from lccode.cli._util import console, open_workspace
-    from lccode.review.sheets import import_sheet
+    from lccode.review.sheet_import import import_sheet
 
     out = import_sheet(open_workspace(workspace), file, analyst, dry_run)
     verb = f"Would import {out['would_import']}" if dry_run else f"Imported {out['imported']}"
