@@ -46,10 +46,10 @@ def read_codes(path: str | Path) -> list[RefiCode]:
                          fix="check the path")
     from lccode.ingest.archive import parse_xml
     from lccode.ingest.decode import check_size
-    from lccode.ingest.refi_project import MAX_QDE_BYTES, _read_zip
+    from lccode.ingest.refi_archive import MAX_QDE_BYTES, open_qdpx
 
     if zipfile.is_zipfile(path):
-        z, qde = _read_zip(path)  # size-checked before it is read
+        z, qde = open_qdpx(path)  # size-checked before it is read
         with z:
             try:
                 xml, where = z.read(qde), f"{path}:{qde}"
