@@ -114,18 +114,19 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
     segmenter = segmenter or Segmenter()
     path = Path(path)
     z, qde = open_qdpx(path)
-    xml = read_member(z, qde, path)
-    root = parse_xml(xml, f"{path}:{qde}", "a REFI-QDA project.qde", EXPORT_AGAIN)
-    warnings = [f"project.qde does not follow the REFI-QDA schema ({e}); read it anyway"
-                for e in validation_errors(xml, "Project.xsd")[:3]]
-    P = "{" + (etree.QName(root).namespace or "") + "}" if etree.QName(root).namespace else ""
-    codes, code_names, left_out = match_codes(root, P, cb, mapping or {})
-    codings = _Codings({u.get("guid"): u for u in root.iter(f"{P}User")}, codes, code_names, left_out,
-                       skip_model_codings)
-    metas = SourceMeta(root, P, prefix, community)
+    with z:  # every part is read here; the archive is closed before segmenting
+        xml = read_member(z, qde, path)
+        root = parse_xml(xml, f"{path}:{qde}", "a REFI-QDA project.qde", EXPORT_AGAIN)
+        warnings = [f"project.qde does not follow the REFI-QDA schema ({e}); read it anyway"
+                    for e in validation_errors(xml, "Project.xsd")[:3]]
+        P = "{" + (etree.QName(root).namespace or "") + "}" if etree.QName(root).namespace else ""
+        codes, code_names, left_out = match_codes(root, P, cb, mapping or {})
+        codings = _Codings({u.get("guid"): u for u in root.iter(f"{P}User")}, codes, code_names, left_out,
+                           skip_model_codings)
+        metas = SourceMeta(root, P, prefix, community)
 
-    # Every text first: which unit the positions count is decided over the whole project.
-    sources = [(src, text, _selections(src, path, P)) for src, text in source_texts(z, root, path, P)]
+        # Every text first: which unit the positions count is decided over the whole project.
+        sources = [(src, text, _selections(src, path, P)) for src, text in source_texts(z, root, path, P)]
     unit = detect_unit([(text, [(a, b) for _, a, b in raw]) for _, text, raw in sources])
     if unit.unit == UTF16:
         warnings.append(unit.describe() + " (as NVivo writes them); converted to characters")
