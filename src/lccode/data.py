@@ -30,7 +30,7 @@ class Example:
 
     @property
     def position(self):
-        from lccode.model.context import Position
+        from lccode.records import Position
 
         return Position(self.doc, self.turn, self.speaker, self.kind)
 

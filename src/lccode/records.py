@@ -13,6 +13,17 @@ ROLES = ("interviewer", "respondent", "facilitator", "participant")
 
 
 @dataclass(frozen=True)
+class Position:
+    """Where a segment sits in its transcript, as the context model reads it. `doc` None marks a stand-alone
+    excerpt; rows of one doc are given consecutively, in transcript order."""
+
+    doc: str | None = None
+    turn: int | None = None
+    role: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
 class Turn:
     """A speaker turn: `text[start_char:end_char]` of the transcript is its spoken content (no label, no stamp)."""
 

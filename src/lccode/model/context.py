@@ -13,21 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ROLES = ("interviewer", "respondent", "facilitator", "participant")
-KINDS = ("interview", "meeting")
+from lccode.records import KINDS, ROLES, Position  # noqa: F401  (Position: re-exported for the model code)
+
 # role (4 + none), kind (2 + none), role of the previous turn's speaker (4 + none),
 # first/last sentence of its turn, has a previous turn.
 N_FEATURES = 5 + 3 + 5 + 3
-
-
-@dataclass(frozen=True)
-class Position:
-    """`doc` None marks a stand-alone excerpt; rows of one doc are given consecutively, in transcript order."""
-
-    doc: str | None = None
-    turn: int | None = None
-    role: str | None = None
-    kind: str | None = None
 
 
 @dataclass(frozen=True)
