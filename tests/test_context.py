@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from lccode.model.context import N_FEATURES, Position, build_head, layout
+from lccode.model.context import N_FEATURES, build_head, layout
+from lccode.records import Position
 
 
 def _rows():

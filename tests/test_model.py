@@ -126,8 +126,8 @@ def test_damaged_delta_is_refused(tiny_model, codebook, tmp_path):
 
 def test_context_changes_what_a_sentence_means(tiny_model, codebook):
     """The same sentence is scored differently after another previous turn, and identically in the same place."""
-    from lccode.model.context import Position
     from lccode.model.predict import Coder
+    from lccode.records import Position
 
     coder = Coder.load(tiny_model[0], codebook, "cpu", precision="fp32")
     target = "Last time you said nobody will ever give a warranty on reused steel."

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from lccode.errors import LccodeError
-from lccode.model.context import Position
 from lccode.model.quick import QuickConfig, blocks, sample_units, windows
+from lccode.records import Position
 
 REPO = Path(__file__).resolve().parents[1]
 

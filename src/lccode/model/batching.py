@@ -60,7 +60,7 @@ def epoch_batches(windows, lengths, cfg: TrainConfig, rng: random.Random):
 def batch_positions(examples: list[Example], rows: list[int], rng: random.Random, role_dropout: float):
     """Positions of a batch's rows; windows of one transcript stay apart, and roles are sometimes hidden so
     the model also codes transcripts whose speakers have no known role."""
-    from lccode.model.context import Position
+    from lccode.records import Position
 
     out, window, last = [], 0, None
     for r in rows:

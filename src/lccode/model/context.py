@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lccode.records import KINDS, ROLES, Position  # noqa: F401  (Position: re-exported for the model code)
+from lccode.records import KINDS, ROLES, Position
 
 # role (4 + none), kind (2 + none), role of the previous turn's speaker (4 + none),
 # first/last sentence of its turn, has a previous turn.

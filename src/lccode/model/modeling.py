@@ -40,7 +40,8 @@ class LcClassifier(nn.Module):
         out = self.head(self.dropout(pooled))
         if self.context is not None:
             if lay is None:
-                from lccode.model.context import Position, layout
+                from lccode.model.context import layout
+                from lccode.records import Position
 
                 lay = layout([Position()] * pooled.shape[0])
             out = out + self.context(pooled, lay)

@@ -196,7 +196,7 @@ def _slim(metrics: dict | None) -> dict:
 
 
 def positions_of(segments, kinds: dict[str, str]) -> list:
-    from lccode.model.context import Position
+    from lccode.records import Position
 
     return [Position(s.transcript_id, s.turn_index, s.role, kinds.get(s.transcript_id)) for s in segments]
 

@@ -161,7 +161,8 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
     """Train the plain and context heads of `model` in place (encoder untouched); returns the loss per epoch."""
     import torch
 
-    from lccode.model.context import Position, layout
+    from lccode.model.context import layout
+    from lccode.records import Position
 
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
