@@ -31,3 +31,15 @@ def test_progress_counts_pending_segments_per_batch():
     share(10)
     share.finish()
     assert sum(none) == 0
+
+
+def test_excerpt_weight_weighs_excerpts_and_leaves_transcript_rows_and_context_alone():
+    from lccode.data import Example
+    from lccode.model.batching import windows
+
+    ex = [Example("Vraag?", (), "nl", doc="a", turn=0, speaker="interviewer"),
+          Example("Antwoord een.", ("sf_trust",), "nl", doc="a", turn=1, speaker="interviewee"),
+          Example("Antwoord twee.", (), "nl", doc="a", turn=1, speaker="interviewee"),
+          Example("Een los fragment.", ("out_learning",), "nl")]
+    assert windows(ex, 1) == [([0], [1.0]), ([0, 1, 2], [0.0, 1.0, 1.0]), ([3], [1.0])]
+    assert windows(ex, 1, excerpt_weight=2.5) == [([0], [1.0]), ([0, 1, 2], [0.0, 1.0, 1.0]), ([3], [2.5])]

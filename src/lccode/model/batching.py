@@ -22,12 +22,14 @@ def length_batches(lengths: list[int], batch_size: int, rng: random.Random) -> l
     return batches
 
 
-def windows(examples: list[Example], turns_per_window: int) -> list[tuple[list[int], list[float]]]:
+def windows(examples: list[Example], turns_per_window: int,
+            excerpt_weight: float = 1.0) -> list[tuple[list[int], list[float]]]:
     """Training units for the context head (lccode.model.context.turn_windows): whole turns of one transcript led by
-    the turn before them, which gives context but no loss; an excerpt is a unit of its own."""
+    the turn before them, which gives context but no loss; an excerpt is a unit of its own, weighing
+    excerpt_weight."""
     from lccode.model.context import turn_windows
 
-    return [(rows, [0.0] * lead + [1.0] * (len(rows) - lead))
+    return [(rows, [0.0] * lead + [excerpt_weight if examples[rows[0]].doc is None else 1.0] * (len(rows) - lead))
             for rows, lead in turn_windows([e.position for e in examples], turns_per_window)]
 
 

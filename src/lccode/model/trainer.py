@@ -109,7 +109,7 @@ class _Run:
                                       {"params": head_params, "lr": cfg.head_learning_rate}], weight_decay=cfg.weight_decay)
         self.rng = random.Random(cfg.seed)
         self.lengths = [len(x) for x in self.train_ds["input_ids"]]
-        self.units = windows(train_ex, cfg.context_turns) if cfg.context else [([i], [1.0]) for i in range(len(train_ex))]
+        self.units = windows(train_ex, cfg.context_turns, cfg.excerpt_weight) if cfg.context else [([i], [1.0]) for i in range(len(train_ex))]
         steps_per_epoch = (len(pack(self.units, cfg.batch_size, random.Random(0))) if cfg.context
                            else -(-len(train_ex) // cfg.batch_size))
         self.total = steps_per_epoch * cfg.epochs

@@ -37,6 +37,9 @@ class TrainConfig:
     # Weight of a per-turn loss on each turn's highest segment logit per code (a turn carries a code when any
     # of its segments does; see trainer._turn_loss); 0 trains on segment labels only.
     turn_loss: float = 0.5
+    # Loss weight of a stand-alone excerpt against a transcript segment's 1: whole transcripts are most of the
+    # training rows, and without it the excerpt figures drop as transcripts are added.
+    excerpt_weight: float = 1.0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -61,6 +64,8 @@ class TrainConfig:
             problems.append(f"role_dropout must be in [0, 1) (got {self.role_dropout})")
         if not 0 <= self.turn_loss <= 10:
             problems.append(f"turn_loss must be between 0 and 10 (got {self.turn_loss})")
+        if not 0 < self.excerpt_weight <= 10:
+            problems.append(f"excerpt_weight must be above 0 and at most 10 (got {self.excerpt_weight})")
         if self.patience < 1:
             problems.append("patience must be at least 1 epoch")
         if problems:
