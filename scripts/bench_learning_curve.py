@@ -10,8 +10,8 @@ label. Starting from the model, batches of reviews bring the count to each budge
 are quick-retrained (lccode.model.quick, exactly as `lccode review retrain` does, warm-started from the previous model
 in the chain) and the model is scored: turn-level micro/macro F1 on the held-out transcripts/test, and micro F1
 on the dev excerpts (dev.jsonl; note that the dev split also sets the thresholds, so excerpt figures are
-optimistic for every arm alike). "queue" picks the next segments with the review queue's rule
-(lccode.model.uncertainty: review_priority, then spread) under the current model; "random" picks uniformly among the
+optimistic for every arm alike). "queue" picks the next segments in the review queue's order
+(lccode.model.uncertainty: priority, with the model's error model, then spread) under the current model; "random" picks uniformly among the
 not yet reviewed.
 
 Give a pool of coded transcripts the model was not trained on (the model card's train_transcripts count and
@@ -74,12 +74,13 @@ def main() -> None:
 
     from lccode.data import label_matrix
     from lccode.gold import load_examples
+    from lccode.model.error_model import ErrorModel
     from lccode.model.pooled import PooledCache, encoder_key
     from lccode.model.predict import Coder
     from lccode.model.provision import models_dir
     from lccode.model.quick import QuickConfig, blocks, coder_meta, load_bundle, retrain, windows
     from lccode.model.training_run import default_model_dir
-    from lccode.model.uncertainty import review_priority, spread
+    from lccode.model.uncertainty import priority, spread
 
     model_dir = Path(args.model) if args.model else default_model_dir()
     coder = Coder.load(model_dir, None, "cpu")
@@ -136,7 +137,8 @@ def main() -> None:
                 else:
                     probs = _probs(coder, meta, [pool[r] for r in rows], pooled["pool"][rows])
                     th = np.array([meta["thresholds"][c] for c in labels])
-                    order = spread(np.argsort(-review_priority(probs, th), kind="stable"), [pool[r].text for r in rows])
+                    rank = priority(probs, th, [pos_pool[r] for r in rows], ErrorModel.from_dict(meta.get("review_model")))
+                    order = spread(np.argsort(-rank, kind="stable"), [pool[r].text for r in rows])
                     new = [rows[i] for i in order if rows[i] not in done][:need]
                 th_now = np.array([meta["thresholds"][c] for c in labels])
                 wrong = int(((_probs(coder, meta, [pool[r] for r in new], pooled["pool"][new]) >= th_now)

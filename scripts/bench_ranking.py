@@ -81,44 +81,26 @@ def per_code_platt(probs_fit, y_fit, probs):
         return torch.sigmoid(torch.tensor(_logit(probs)) * a + b).numpy()
 
 
-def turn_features(ex, p, th) -> np.ndarray:
-    """Per segment: the rule's inputs plus what its turn says (for a learned error model)."""
-    from lccode.model.uncertainty import error_probabilities, review_priority
+def learned_error_model(data, name, th, coder):
+    """The product's error model for transcript segments (lccode.model.error_model, rule for excerpts): for the dev
+    transcripts refitted leaving one transcript out (so the figure is out of sample); elsewhere the model's own,
+    fitted on all dev transcripts when it was trained."""
+    from lccode.model import error_model as em
+    from lccode.model.uncertainty import priority
 
-    pred, pe, pr = p >= th, error_probabilities(p, th), review_priority(p, th)
-    turns: dict = {}
-    for i, e in enumerate(ex):
-        turns.setdefault((e.doc, e.turn) if e.doc is not None else ("", i), []).append(i)
-    out = []
-    for i, e in enumerate(ex):
-        rows = turns[(e.doc, e.turn) if e.doc is not None else ("", i)]
-        others = [r for r in rows if r != i]
-        s = np.sort(pe[i])[::-1]
-        j = pe[i].argmax()
-        nb = p[others].max(0) if others else np.zeros(p.shape[1])
-        out.append([pr[i], s[0], s[1], s[2], pe[i].sum(), p[i].max(), pred[i].sum(), len(rows), rows.index(i) == 0,
-                    rows.index(i) == len(rows) - 1, nb[j], float(pred[others, j].any()) if others else 0.0,
-                    (nb >= th).sum(), ((nb >= th) & ~pred[i]).sum(), (p[i] * (nb >= th)).max(),
-                    e.speaker == "interviewer", e.speaker == "facilitator", e.kind == "meeting"])
-    return np.array(out, dtype=float)
-
-
-def learned_error_model(data, name, th):
-    """A logistic error model over turn features: fitted on the dev transcripts (leave one transcript out for the
-    dev figure), applied as is to the other splits."""
-    from sklearn.linear_model import LogisticRegression
-
-    dev = data["dev_transcripts"]
-    F = turn_features(dev["ex"], dev["probs"], th)
-    fit = lambda rows: LogisticRegression(max_iter=2000, C=0.5).fit(F[rows], dev["errors"][rows])  # noqa: E731
-    if name == "dev_transcripts":
-        docs = np.array([e.doc for e in dev["ex"]])
-        out = np.zeros(len(docs))
-        for d in set(docs):
-            out[docs == d] = fit(docs != d).predict_proba(F[docs == d])[:, 1]
-        return out
     d = data[name]
-    return fit(np.ones(len(F), dtype=bool)).predict_proba(turn_features(d["ex"], d["probs"], th))[:, 1]
+    if name != "dev_transcripts":
+        stored = em.ErrorModel.from_dict(coder.meta.get("review_model"))
+        if stored is None:  # a model trained before the error model existed: fit it as training would
+            dev = data["dev_transcripts"]
+            stored = em.fit_on_dev(dev["pos"], dev["probs"], th, dev["y"])
+        return priority(d["probs"], th, d["pos"], stored)
+    F = em.features(d["pos"], d["probs"], th)
+    docs = np.array([p.doc for p in d["pos"]])
+    out = np.zeros(len(docs))
+    for doc in set(docs):
+        out[docs == doc] = em.fit(F[docs != doc], d["errors"][docs != doc]).predict(F[docs == doc])
+    return out
 
 
 def main() -> None:
@@ -186,8 +168,9 @@ def main() -> None:
             "MC-dropout head ensemble: share of flipped decisions": flips.sum(1),
             "MC-dropout ensemble mean, expected error": 1 - np.prod(1 - u.error_probabilities(mc.mean(0), th), axis=1),
             "expected error + ensemble flips": 1 - np.prod(1 - perr, axis=1) + flips.sum(1),
-            "chosen rule (lccode.model.uncertainty.review_priority)": u.review_priority(p, th),
-            "learned error model over turn features (logistic, fitted on dev transcripts)": learned_error_model(data, name, th),
+            "rule for excerpts (lccode.model.uncertainty.review_priority)": u.review_priority(p, th),
+            "in the product: error model over turn features for transcript segments (lccode.model.error_model)":
+                learned_error_model(data, name, th, coder),
             "random": np.random.default_rng(0).random(len(p)),
         }
         results["splits"][name] = {r: oracle_share(d["errors"], s) for r, s in rules.items()}

@@ -54,19 +54,20 @@ def thresholds(code_ids) -> dict[str, float]:
 
 
 def insert_predictions(ws, probs_by_text: dict[str, dict[str, float]], model_id: str = MODEL_ID,
-                       low: float = 0.03) -> int:
+                       low: float = 0.03, review_model: dict | None = None) -> int:
     """Store predictions for every segment the way `lccode code` does, with one finished 'code' run."""
     from lccode.workspace import Prediction
 
     cb = ws.codebook()
     th = thresholds(cb.code_ids)
-    run = ws.start_run("code", model_id, "f" * 64, cb.ref, {"model_name": "test", "thresholds": th})
+    params = {"model_name": "test", "thresholds": th} | ({"review_model": review_model} if review_model else {})
+    run = ws.start_run("code", model_id, "f" * 64, cb.ref, params)
     rows = []
     for seg in ws.segments():
         probs = {c: low for c in cb.code_ids} | probs_by_text.get(seg.text, {})
         rows.append(Prediction(seg.key, model_id, run, probs, tuple(c for c in cb.code_ids if probs[c] >= th[c])))
     ws.store_predictions(rows)
-    ws.finish_run(run, "done", {"model_name": "test", "thresholds": th, "stats": {"segments": len(rows)}})
+    ws.finish_run(run, "done", params | {"stats": {"segments": len(rows)}})
     return run
 
 

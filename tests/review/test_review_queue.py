@@ -113,3 +113,23 @@ def test_follows_the_latest_coding_run(coded_ws):
     q = review_queue(coded_ws, "Anna")
     assert q.items[0].text == "Dank je wel voor het gesprek."
     assert q.items[-1].text != q.items[0].text
+
+
+def test_a_model_with_an_error_model_orders_transcript_segments_by_it(coded_ws):
+    """The coding run carries the model's error model (lccode.model.error_model); the queue then ranks by it.
+    Here a hand-made one that finds only meetings doubtful."""
+    import math
+
+    from lccode.model.error_model import FEATURES, ErrorModel
+
+    n = len(FEATURES)
+    meetings = ErrorModel((0.0,) * n, (1.0,) * n, tuple(3.0 if f == "from a meeting" else 0.0 for f in FEATURES),
+                          -2.0, 300, 90)
+    insert_predictions(coded_ws, {text: probs for _, _, text, probs in SEGMENTS}, model_id="model-3",
+                       review_model=meetings.to_dict())
+    assert ErrorModel.from_dict(latest_code_run(coded_ws).review_model) == meetings
+    q = review_queue(coded_ws, "Anna")
+    meeting = [it for it in q.items if it.transcript_id == "en-bouwcampus-test"]
+    assert len(meeting) == 5 and q.items[:5] == meeting
+    assert all(it.score == pytest.approx(1 / (1 + math.exp(-1.0))) for it in meeting)
+    assert all(it.score == pytest.approx(1 / (1 + math.exp(2.0))) for it in q.items[5:])

@@ -95,3 +95,22 @@ def test_error_capture_reports_the_share_of_the_oracle():
     errs[50:70] = True
     out = error_capture(errs, scores)
     assert out["share_of_oracle"]["20%"] == pytest.approx(10 / 20)  # the first 20 hold 10 of the 20 possible
+
+
+def test_priority_uses_the_error_model_in_transcripts_and_the_rule_for_excerpts():
+    from lccode.model.error_model import FEATURES, ErrorModel
+    from lccode.model.uncertainty import priority, review_priority
+    from lccode.records import Position
+
+    n = len(FEATURES)
+    first_of_turn = ErrorModel((0.0,) * n, (1.0,) * n,
+                               tuple(3.0 if f == "first segment of its turn" else 0.0 for f in FEATURES), -2.0, 100, 30)
+    probs = np.array([[0.2, 0.9], [0.45, 0.1], [0.6, 0.02]])
+    th = np.array([0.5, 0.5])
+    positions = [Position("t", 0, "interviewee", "interview"), Position("t", 0, "interviewee", "interview"),
+                 Position(None, None, None, None)]
+    got = priority(probs, th, positions, first_of_turn)
+    assert got[0] == pytest.approx(1 / (1 + np.exp(-1.0)))  # first of its turn
+    assert got[1] == pytest.approx(1 / (1 + np.exp(2.0)))
+    assert got[2] == pytest.approx(review_priority(probs, th)[2])  # an excerpt: the rule
+    assert np.allclose(priority(probs, th, positions, None), review_priority(probs, th))  # a model without one

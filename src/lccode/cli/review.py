@@ -49,7 +49,7 @@ def queue_cmd(workspace: Path = WorkspaceOpt, analyst: str = AnalystOpt, communi
           + (f" by {analyst}" if analyst else ""),
           ["#", "segment", "speaker", "P(error)", "most doubtful code: p/threshold", "proposed",
            *(["reviewed by"] if others else []), "text"], rows)
-    console().print("P(error): the chance that at least one of the model's code decisions is wrong; largest first. "
+    console().print("P(error): the chance that the model got a code of the segment wrong; largest first. "
                     f"Review in the browser: lccode review serve -w {workspace}")
 
 

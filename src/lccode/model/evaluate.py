@@ -24,7 +24,7 @@ def evaluate(gold: str | Path, model_dir: str | Path, device: str = "auto", batc
     transcripts = is_gold_transcripts(gold)
     examples = gold_examples(load_gold(gold, labels)) if transcripts else load_jsonl(gold, labels)
     probs = coder.probabilities([e.text for e in examples], batch_size, None, [e.position for e in examples])
-    report = score(examples, probs, coder.decide(probs), coder.thresholds, labels)
+    report = score(examples, probs, coder.decide(probs), coder.thresholds, labels, coder.meta.get("review_model"))
     report["provenance"] = _provenance(coder, examples, gold_file=str(gold),
                                        gold_kind="transcripts" if transcripts else "segments")
     return report
@@ -67,7 +67,8 @@ def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: b
         examples.append(Example(s.text, tuple(codes), s.lang, s.key, None, None, s.role,
                                 s.transcript_id if whole else None, s.turn_index if whole else None, kinds.get(s.transcript_id)))
         rows.append(i)
-    report = score(examples, probs[rows], coder.decide(probs[rows]), coder.thresholds, coder.labels)
+    report = score(examples, probs[rows], coder.decide(probs[rows]), coder.thresholds, coder.labels,
+                   coder.meta.get("review_model"))
     report["provenance"] = _provenance(coder, examples, gold_workspace=str(workspace),
                                        gold_kind="workspace decisions" + (" (complete transcripts)" if complete else ""))
     return report
@@ -84,12 +85,15 @@ def _provenance(coder, examples, **gold) -> dict:
             "evaluated_at": utc_now()}
 
 
-def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray, labels: list[str]) -> dict:
+def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray, labels: list[str],
+          review_model: dict | None = None) -> dict:
     """Segment-level figures; for transcript examples also per speaker turn (a turn carries the union of its
-    segments' codes). `unreliable` lists codes whose kappa is below RELIABLE_KAPPA at the coarsest level given."""
+    segments' codes). `unreliable` lists codes whose kappa is below RELIABLE_KAPPA at the coarsest level given.
+    `error_capture` is measured for the review order the queue uses (with the model's error model, if any)."""
     from lccode.data import label_matrix
+    from lccode.model.error_model import ErrorModel
     from lccode.model.metrics import multilabel_report, turn_level
-    from lccode.model.uncertainty import error_capture, review_priority
+    from lccode.model.uncertainty import error_capture, priority
 
     y = label_matrix(examples, labels)
     report = _with_languages(multilabel_report(y, pred, labels), [e.lang for e in examples], y, pred, labels)
@@ -103,7 +107,8 @@ def score(examples, probs: np.ndarray, pred: np.ndarray, thresholds: np.ndarray,
                                   if m["support"] and not (m["kappa"] >= RELIABLE_KAPPA))
     report["reliable_kappa"] = RELIABLE_KAPPA
     errors = (pred != y).any(axis=1)
-    report["error_capture"] = error_capture(errors, -review_priority(probs, thresholds))
+    order = priority(probs, thresholds, [e.position for e in examples], ErrorModel.from_dict(review_model))
+    report["error_capture"] = error_capture(errors, -order)
     return report
 
 

@@ -44,7 +44,10 @@ def write_card(folder: Path, meta: dict) -> None:
         "turn and the speaker's role)"
         + (f", a turn-level loss (weight {cfg['turn_loss']}) on each turn's highest segment score per code"
            if cfg.get("turn_loss") else "")
-        + ", temperature calibration and per-code thresholds on the dev split.", "",
+        + (f", an excerpt loss weight of {cfg['excerpt_weight']}" if cfg.get("excerpt_weight", 1.0) != 1.0 else "")
+        + ", temperature calibration and per-code thresholds on the dev split"
+        + (f"; the review order's error model on {meta['review_model']['segments']} dev transcript segments"
+           if meta.get("review_model") else "") + ".", "",
         *([f"Then quick-retrained (heads only, encoder unchanged) from `{meta.get('parent_model')}` on "
            f"{meta['quick'].get('segments_decided', 0)} reviewed segments plus a replay sample of "
            f"{meta['quick'].get('replay_rows', 0)} training rows; see `quick` in `lccode.json`.", ""]

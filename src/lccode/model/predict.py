@@ -311,7 +311,8 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
     m = coder.meta
     run = ws.start_run("code", model_id, m["weights_sha256"], cb.ref, {
         "device": coder.placement.describe(), "model_dir": str(Path(model_dir).resolve()), "model_name": m["name"],
-        "thresholds": m["thresholds"], "base_model": m.get("base_model"), "model_lccode_version": m.get("lccode_version"),
+        "thresholds": m["thresholds"], "review_model": m.get("review_model"), "base_model": m.get("base_model"),
+        "model_lccode_version": m.get("lccode_version"),
         "dev_metrics": _slim(m.get("dev_metrics")), "test_metrics": _slim(m.get("test_metrics")),
         "trained_at": m.get("trained_at"), "decisions_used": m.get("decisions_used", 0),
         "batch_size": batch_size, "chunk": chunk})

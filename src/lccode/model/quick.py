@@ -212,13 +212,15 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
     return losses
 
 
-def calibrate(model, pooled: np.ndarray, examples: list, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Temperature and per-code thresholds fitted on the dev examples' embeddings as `lccode train` does
-    (thresholds on dev excerpts and whole dev turns, `dev_report.tuning_rows`); returns them and the dev decisions."""
+def calibrate(model, pooled: np.ndarray, examples: list, y: np.ndarray):
+    """Temperature, per-code thresholds and the review order's error model, fitted on the dev examples'
+    embeddings as `lccode train` does (thresholds on dev excerpts and whole dev turns, `dev_report.tuning_rows`;
+    the error model on the dev transcripts); returns them and the dev decisions."""
     import torch
 
     from lccode.model.context import layout
     from lccode.model.dev_report import tuning_rows
+    from lccode.model.error_model import fit_on_dev
     from lccode.model.metrics import fit_temperature, tune_thresholds
     from lccode.model.predict import sigmoid
 
@@ -229,7 +231,8 @@ def calibrate(model, pooled: np.ndarray, examples: list, y: np.ndarray) -> tuple
     probs = sigmoid(logits / temperature)
     thresholds = tune_thresholds(*tuning_rows(examples, y, probs))
     model.temperature.fill_(temperature)
-    return temperature, thresholds, (probs >= thresholds).astype(np.float32)
+    review = fit_on_dev([e.position for e in examples], probs, thresholds, y)
+    return temperature, thresholds, (probs >= thresholds).astype(np.float32), review
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,7 @@ class Retrained:
     dev_metrics: dict
     losses: list
     seconds: float
+    review_model: dict | None = None  # lccode.model.error_model, refitted with the thresholds
 
 
 def retrain(coder, decided: list[Block], bundle: Bundle, cfg: QuickConfig, progress=None) -> Retrained:
@@ -253,14 +257,16 @@ def retrain(coder, decided: list[Block], bundle: Bundle, cfg: QuickConfig, progr
     losses = fit_heads(coder.model, list(decided) + bundle.replay, cfg, progress)
     if progress:
         progress("calibrating", 0, 1)
-    temperature, thresholds, dev_pred = calibrate(coder.model, bundle.dev_pooled, bundle.dev_examples, bundle.dev_y)
+    temperature, thresholds, dev_pred, review = calibrate(coder.model, bundle.dev_pooled, bundle.dev_examples,
+                                                          bundle.dev_y)
     metrics = dev_metrics(bundle.dev_examples, bundle.dev_y, dev_pred, coder.labels)
-    return Retrained(temperature, thresholds, metrics, [round(x, 5) for x in losses], time.perf_counter() - t0)
+    return Retrained(temperature, thresholds, metrics, [round(x, 5) for x in losses], time.perf_counter() - t0,
+                     review.to_dict() if review else None)
 
 
 def coder_meta(meta: dict, labels: list[str], result: Retrained) -> dict:
     """The parent's meta with the retrained calibration (for coding with a model that is not saved)."""
-    return meta | {"temperature": result.temperature,
+    return meta | {"temperature": result.temperature, "review_model": result.review_model,
                    "thresholds": {c: float(t) for c, t in zip(labels, result.thresholds)}}
 
 
@@ -277,8 +283,7 @@ def delta_names(folder: Path) -> list[str] | None:
         return list(f.keys())
 
 
-def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], thresholds: np.ndarray, temperature: float,
-               dev_metrics: dict, provenance: dict) -> dict:
+def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], result: Retrained, provenance: dict) -> dict:
     """Save the retrained heads with the parent's encoder (same folder format; see modeling.save_model)."""
     from lccode import __version__
     from lccode.clock import utc_now
@@ -291,8 +296,10 @@ def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], thresho
     meta = keep | {
         "name": provenance.pop("name", None) or f"{parent['name'].split('+')[0]}+quick",
         "lccode_version": __version__, "trained_at": utc_now(),
-        "device": coder.placement.describe(), "thresholds": {c: round(float(t), 4) for c, t in zip(labels, thresholds)},
-        "temperature": round(float(temperature), 4), "dev_metrics": dev_metrics,
+        "device": coder.placement.describe(),
+        "thresholds": {c: round(float(t), 4) for c, t in zip(labels, result.thresholds)},
+        "temperature": round(float(result.temperature), 4), "dev_metrics": result.dev_metrics,
+        "review_model": result.review_model,
         "parent_model": parent["model_id"], "encoder_key": encoder_key(parent_dir, parent), "quick": provenance,
         "decisions_used": provenance.get("decisions_used", 0), "train_seconds": provenance.get("seconds", 0.0)}
     for k in ("decision_ids_sha256", "workspace"):

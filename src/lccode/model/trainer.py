@@ -59,7 +59,7 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     base = cfg.base_model or str(provision(default_base_dir()))
     run = _Run(cfg, base, labels, placement, train_ex, dev_ex)
     history = run.fit(progress)
-    delta, temperature, thresholds, dev_pred = run.calibrate()
+    delta, temperature, thresholds, dev_pred, review = run.calibrate()
     meta = {
         "name": cfg.name, "labels": labels, "codebook_id": codebook.id, "codebook_hash": codebook.hash,
         "codebook_ref": codebook.ref, "base_model": _base_name(base), "lccode_version": __version__,
@@ -72,6 +72,7 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
         "max_length": cfg.max_length, "input_prefix": cfg.input_prefix, "history": history,
         "context": {"version": 1, "turns_per_window": cfg.context_turns} if cfg.context else None,
         "dev_metrics": dev_metrics(dev_ex, run.y_dev, dev_pred, labels),
+        "review_model": review.to_dict() if review else None,
     } | (extra_meta or {})
     return save_model(run.model.cpu(), run.tokenizer, Path(output_dir), meta, delta=delta, base=base)
 
@@ -197,7 +198,9 @@ class _Run:
         return history
 
     def calibrate(self):
-        """(names of the stored fine-tuned encoder weights or None, temperature, thresholds, dev decisions)."""
+        """(names of the stored fine-tuned encoder weights or None, temperature, thresholds, dev decisions, the
+        review order's error model or None)."""
+        from lccode.model.error_model import fit_on_dev
         from lccode.model.metrics import fit_temperature, tune_thresholds
         from lccode.model.modeling import round_to_half
         from lccode.model.predict import sigmoid
@@ -213,7 +216,8 @@ class _Run:
         self.model.temperature.fill_(temperature)
         dev_probs = sigmoid(logits / temperature)
         thresholds = tune_thresholds(*tuning_rows(self.dev_ex, self.y_dev, dev_probs))
-        return delta, temperature, thresholds, (dev_probs >= thresholds).astype(np.float32)
+        review = fit_on_dev([e.position for e in self.dev_ex], dev_probs, thresholds, self.y_dev)
+        return delta, temperature, thresholds, (dev_probs >= thresholds).astype(np.float32), review
 
 
 def _loss_fn(cfg: TrainConfig, y_train: np.ndarray, device):

@@ -10,6 +10,10 @@ probability and its threshold, `margins`), it counts every doubtful code of a se
 "no" at p = 0.3 against t = 0.5 counts as a 30% chance of a missed code, which it is when probabilities are
 calibrated (a temperature fitted on the dev split).
 
+In a transcript, where a segment's turn tells more, a learned error model over the segment's probabilities and
+its turn takes the rule's place (`lccode.model.error_model`, fitted on the dev transcripts when a model is
+calibrated); `priority` applies each where it belongs. Stand-alone excerpts keep the rule.
+
 Near-copies are spread out (`spread`): in the first part of the queue a segment whose words are nearly those
 of one already ahead of it is moved back, so analysts do not decide the same sentence ten times.
 """
@@ -64,6 +68,20 @@ def error_probabilities(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray
 def review_priority(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Larger = review first: the probability that at least one code decision is wrong."""
     return 1.0 - np.prod(1.0 - error_probabilities(probs, thresholds), axis=1)
+
+
+def priority(probs: np.ndarray, thresholds: np.ndarray, positions=None, error_model=None) -> np.ndarray:
+    """Larger = review first, for every place that orders segments for review: the error model's chance of an
+    error for segments in a transcript (when the model has one), the rule's for the rest."""
+    out = review_priority(probs, thresholds)
+    if error_model is None or positions is None:
+        return out
+    rows = np.array([p.doc is not None for p in positions], dtype=bool)
+    if rows.any():
+        from lccode.model.error_model import features
+
+        out[rows] = error_model.predict(features(positions, probs, thresholds)[rows])
+    return out
 
 
 def _words(text: str) -> frozenset[str]:

@@ -25,6 +25,7 @@ class CodeRun:
     codebook_ref: str | None
     thresholds: dict[str, float]
     model_dir: str | None = None  # where the model was when it coded, if it was a folder
+    review_model: dict | None = None  # the model's error model for transcript segments (lccode.model.error_model)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class QueueItem:
     community: str
     level: str | None
     t_start: float | None
-    score: float  # the chance that at least one of the model's code decisions is wrong (lccode.model.uncertainty)
+    score: float  # the chance that the model got a code of this segment wrong (lccode.model.uncertainty.priority)
     focus_code: str  # the code whose decision is most likely wrong
     probs: dict[str, float]
     proposed: tuple[str, ...]
@@ -66,7 +67,7 @@ def latest_code_run(ws) -> CodeRun:
         raise InputError(f"the latest coding run (#{run.id}) recorded no thresholds", file=ws.root,
                          expected="a run made by 'lccode code'", fix=f"code the workspace again: lccode code -w {ws.root}")
     return CodeRun(run.id, run.model_id, run.model_hash, run.params.get("model_name"), run.codebook_ref, thresholds,
-                   run.params.get("model_dir"))
+                   run.params.get("model_dir"), run.params.get("review_model"))
 
 
 def clean_filters(ws, filters: dict | None) -> dict[str, str]:
@@ -111,7 +112,9 @@ def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
     Filters must be clean."""
     import numpy as np
 
-    from lccode.model.uncertainty import error_probabilities, review_priority, spread
+    from lccode.model.error_model import ErrorModel
+    from lccode.model.uncertainty import error_probabilities, priority, spread
+    from lccode.records import Position
 
     codes = [c for c in ws.codebook().code_ids if c in run.thresholds]
     rows = ws.coded_segments(run.model_id, **{k: v for k, v in filters.items() if k != "code"})
@@ -123,7 +126,8 @@ def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
     th = np.array([run.thresholds[c] for c in codes], dtype=np.float64)
     perr = error_probabilities(matrix, th)
     focus = perr.argmax(axis=1)
-    score = review_priority(matrix, th)
+    positions = [Position(s.transcript_id, s.turn_index, s.role, transcripts[s.transcript_id].kind) for s, _ in rows]
+    score = priority(matrix, th, positions, ErrorModel.from_dict(run.review_model))
     keep = np.ones(len(rows), dtype=bool)
     if "code" in filters:
         j = codes.index(filters["code"]) if filters["code"] in codes else None

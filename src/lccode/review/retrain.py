@@ -108,8 +108,7 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
                       "train_files": bundle.files["train"], "dev_files": bundle.files["dev"], "config": asdict(cfg),
                       "losses": result.losses, "seconds": round(time.perf_counter() - t0, 1),
                       "parent_dev_micro_f1": parent_f1}
-        meta = save_quick(coder, parent_dir, out, labels, result.thresholds, result.temperature, result.dev_metrics,
-                          provenance)
+        meta = save_quick(coder, parent_dir, out, labels, result, provenance)
         tick("coding", 0, 1)
         n = ws.count_segments()
         new = Coder(coder.model, coder.tokenizer, meta, coder.placement, coder.cache)

@@ -79,8 +79,9 @@ def provenance(ws, queue, cb, analyst) -> list[tuple[str, str]]:
             ("model hash", queue.run.model_hash or ""), ("coding run", str(queue.run.run_id)),
             ("codebook", cb.ref), ("codebook hash", cb.hash), ("analyst", analyst or ""),
             ("filters", ", ".join(f"{k}={v}" for k, v in queue.filters.items()) or "none"),
-            ("order", "most probably wrong first: uncertainty = the chance that at least one of the model's code decisions "
-                      "is wrong (see lccode.model.uncertainty)")]
+            ("order", "most probably wrong first: uncertainty = the chance that the model got a code of the segment "
+                      "wrong, read from its probabilities and, in a transcript, its speaker turn "
+                      "(see lccode.model.uncertainty)")]
 
 
 INSTRUCTIONS = [
