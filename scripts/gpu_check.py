@@ -98,8 +98,8 @@ def sample_workspace_of(n: int, root: Path):
 
 
 def code_many(model: Path, device: str, n: int, work: Path) -> dict:
+    from lccode.model.coding import code_workspace
     from lccode.model.device import resolve_device
-    from lccode.model.predict import code_workspace
 
     ws, total = sample_workspace_of(n, work / "ws")
     dev = resolve_device(device).device
@@ -119,7 +119,8 @@ def agreement(model: Path, device: str, limit: int | None = None) -> dict:
     import numpy as np
 
     from lccode.ingest import discover, read_transcript
-    from lccode.model.predict import Coder, positions_of
+    from lccode.model.coding import positions_of
+    from lccode.model.predict import Coder
     from lccode.segment import Segmenter
 
     trs = [read_transcript(p, m) for p, m in discover([REPO / "corpus_sample"])]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lccode.model.predict import _Share, plan_batches
+from lccode.model.coding import _Share
+from lccode.model.predict import plan_batches
 
 
 def test_batches_cover_every_text_within_the_token_budget(sample_segments):

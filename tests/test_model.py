@@ -226,7 +226,7 @@ def test_evaluate_against_workspace_decisions(tiny_model, tmp_path):
 
 
 def test_coding_a_workspace_stores_probabilities_and_skips_on_rerun(tiny_model, tmp_path):
-    from lccode.model.predict import code_workspace
+    from lccode.model.coding import code_workspace
     from lccode.workspace import Workspace
     from lccode.workspace.add import add_paths
 
@@ -333,7 +333,7 @@ def test_coding_stores_every_chunk_from_its_storage_thread(tiny_model, sample_wo
     chunk (probabilities agree to rounding: other chunks make other batches, and kernels round by shape)."""
     import shutil
 
-    from lccode.model.predict import code_workspace
+    from lccode.model.coding import code_workspace
     from lccode.workspace import Workspace
 
     copies = []
@@ -356,7 +356,7 @@ def test_interrupted_coding_keeps_the_chunks_already_coded(tiny_model, sample_wo
     import shutil
     from collections import Counter
 
-    from lccode.model.predict import code_workspace
+    from lccode.model.coding import code_workspace
     from lccode.workspace import Workspace
 
     shutil.copytree(sample_workspace.root, tmp_path / "ws")

@@ -59,7 +59,8 @@ def test_options_are_checked():
 # -- a real quick retrain -----------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_quick_retrain_learns_from_decisions_saves_a_model_and_recodes(tmp_path, tiny_model, codebook):
-    from lccode.model.predict import Coder, code_workspace, positions_of
+    from lccode.model.coding import code_workspace, positions_of
+    from lccode.model.predict import Coder
     from lccode.review.queue import latest_code_run
     from lccode.review.retrain import retrain_workspace
     from lccode.workspace import Workspace

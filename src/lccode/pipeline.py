@@ -16,9 +16,9 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str = 
     """Provision, train if no model exists, add the corpus, code it, export. `progress(kind, **info)` receives
     "train" steps and "code" counts for progress bars."""
     from lccode.atomic import check_folder_target
+    from lccode.model.coding import code_workspace, pending_count
     from lccode.model.device import check_device
     from lccode.model.modeling import META_FILE
-    from lccode.model.predict import code_workspace, pending_count
     from lccode.model.provision import default_base_dir, provision
     from lccode.model.training_args import TrainConfig
     from lccode.model.training_run import run_training

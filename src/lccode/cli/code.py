@@ -19,8 +19,8 @@ def register(app: typer.Typer):
     ):
         """Code every segment the model has not coded yet, with a probability per code."""
         from lccode.cli._util import at_least, console, open_workspace, progress_bar
+        from lccode.model.coding import code_workspace, pending_count
         from lccode.model.device import check_device
-        from lccode.model.predict import code_workspace, pending_count
         from lccode.paths import default_model_dir
 
         check_device(device)

@@ -39,7 +39,8 @@ def evaluate_workspace(workspace: str | Path, model_dir: str | Path, complete: b
     project coded in ATLAS.ti/NVivo/MAXQDA/QualCoder is meant). Turn figures use fully decided turns only."""
     from lccode.data import Example
     from lccode.errors import InputError
-    from lccode.model.predict import Coder, positions_of
+    from lccode.model.coding import positions_of
+    from lccode.model.predict import Coder
     from lccode.workspace import Workspace
     from lccode.workspace.decisions import final_decisions
 

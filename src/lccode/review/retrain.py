@@ -58,8 +58,9 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
     """Quick-retrain from the workspace's decisions, save the model, code the workspace with it; returns a summary.
     Replay and dev data: the files the parent was trained with (or these), the bundled data by default."""
     from lccode.data import label_matrix
+    from lccode.model.coding import code_workspace, positions_of
     from lccode.model.pooled import PooledCache, encoder_key, workspace_cache_dir
-    from lccode.model.predict import Coder, code_workspace, positions_of
+    from lccode.model.predict import Coder
     from lccode.model.provision import models_dir
     from lccode.model.quick import blocks, load_bundle, retrain, save_quick, windows
     from lccode.records import Position
