@@ -89,3 +89,15 @@ def test_fit_on_dev_needs_enough_transcript_segments_and_errors():
     assert m.errors == int(((probs >= th) != (y > 0)).any(1).sum())
     perfect = (probs >= th).astype(np.float32)
     assert fit_on_dev(positions, probs, th, perfect) is None  # no errors at all: nothing to learn
+
+
+def test_a_turn_far_longer_than_any_in_the_fit_is_not_extrapolated_without_bound():
+    rng = np.random.default_rng(3)
+    F = rng.uniform(size=(400, len(FEATURES)))
+    F[:, col("segments in the turn")] = rng.integers(1, 8, size=400)
+    m = fit(F, rng.uniform(size=400) < 0.1 + 0.08 * F[:, col("segments in the turn")])
+    assert m.coef[col("segments in the turn")] > 0
+    turns = F[:1].repeat(4, axis=0)
+    turns[:, col("segments in the turn")] = [7, 12, 200, 2000]  # the last two are far beyond the cap
+    p = m.predict(turns)
+    assert p[0] < p[1] < p[2] and p[2] == pytest.approx(p[3])
