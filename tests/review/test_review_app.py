@@ -312,3 +312,33 @@ def test_retrain_button_runs_in_the_background_and_reports_a_failure(client, cod
     page = client.get("/retrain").text
     assert "did not finish; nothing changed" in page and "lccode code -w" in html.unescape(page)
     assert len(decisions(coded_ws)) == 1  # the decision is untouched
+
+
+def test_segment_page_names_codes_proposed_elsewhere_in_the_turn(tmp_path):
+    """The queue's error model counts a code proposed for another sentence of the turn; the page names it."""
+    from fastapi.testclient import TestClient
+
+    from lccode.workspace import Workspace
+    from lccode.workspace.add import add_paths
+    from tests.review.review_data import insert_predictions
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    first, second = "We deden het samen met de school.", "Daardoor kregen wij er nieuwe klanten voor terug."
+    (corpus / "henk.txt").write_text(f"Interviewer: Wat leverde het op?\n\nHenk: {first} {second}\n\n"
+                                     "Interviewer: Mooi.\n\nHenk: Ja, echt.\n", encoding="utf-8")
+    ws = Workspace.create(tmp_path / "ws")
+    add_paths(ws, [corpus])
+    segs = {s.text: s for s in ws.segments()}
+    assert segs[first].turn_index == segs[second].turn_index  # one speaker turn, two sentences
+    insert_predictions(ws, {first: {"sf_reciprocity": 0.9}})
+    label = next(c for c in ws.codebook().codes if c.id == "sf_reciprocity").label("nl")
+    ws.close()
+    c = TestClient(create_app(tmp_path / "ws", TOKEN), base_url=BASE)
+    c.get(f"/analyst?token={TOKEN}")
+    c.post("/analyst", data={"name": "Anna", "next": "/review"}, follow_redirects=False)
+    ws = Workspace.open(tmp_path / "ws")
+    page = plain(html.unescape(c.get(seg_url(ws, second)).text))
+    assert f"Elsewhere in this speaker turn the model proposes {label} but not here" in page
+    assert "Elsewhere in this speaker turn" not in plain(html.unescape(c.get(seg_url(ws, first)).text))
+    ws.close()

@@ -83,7 +83,7 @@ def segment(request: Request, key: str, saved: str | None = None, others: str | 
         before, after = ws.neighbours(seg)
         place = next(((i, it) for i, it in enumerate(queue.items) if it.key == key), None)
         reason = v.why(probs, queue.run.thresholds, views, place[1].score if place else None,
-                       place[0] + 1 if place else None)
+                       place[0] + 1 if place else None) | {"turn": v.turn_codes(ws, seg, queue.run.model_id, proposed, views)}
         return page(request, "segment.html", ws, seg=seg, tr=tr, lang=lang, time=hms(seg.t_start),
                     before=before, after=after, views=views, groups=v.code_groups(cb, lang, views),
                     suggestions=v.suggestions(probs, queue.run.thresholds, proposed, views),

@@ -58,6 +58,18 @@ def prediction(ws, key: str, model_id: str) -> tuple[dict[str, float], list[str]
     return (p.probs, list(p.codes)) if p else ({}, [])
 
 
+def turn_codes(ws, seg, model_id: str, proposed: list[str], views) -> list:
+    """Codes the model proposes for another sentence of this speaker turn but not for this one: the queue's error
+    model counts them (a code is often put on the wrong sentence of a turn), so the page names them."""
+    if seg.turn_index is None:
+        return []
+    found: list[str] = []
+    for other in ws.segments(transcripts=[seg.transcript_id]):
+        if other.turn_index == seg.turn_index and other.key != seg.key and (p := ws.prediction(other.key, model_id)):
+            found += [c for c in p.codes if c not in proposed and c not in found and c in views]
+    return [views[c] for c in found]
+
+
 def suggestions(probs: dict[str, float], thresholds: dict[str, float], proposed: list[str], views, n: int = 6,
                 floor: float = 0.05) -> list[dict]:
     """The codes worth a look: everything proposed, then the most probable others (up to n; below `floor` only
