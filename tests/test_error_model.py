@@ -80,7 +80,8 @@ def test_fit_on_dev_needs_enough_transcript_segments_and_errors():
         y = (rng.uniform(size=(n, 4)) < probs).astype(np.float32)
         return positions, probs, y
 
-    assert fit_on_dev(*dev(50), th) is None  # too few segments: the rule is used
+    positions, probs, y = dev(50)
+    assert fit_on_dev(positions, probs, th, y) is None  # too few segments: the rule is used
     positions, probs, y = dev(400, doc=None)
     assert fit_on_dev(positions, probs, th, y) is None  # excerpts only: no turns to learn from
     positions, probs, y = dev(400)

@@ -91,8 +91,7 @@ class ErrorModel:
         return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
 
     def to_dict(self) -> dict:
-        return {"features": list(FEATURES), **{k: (round(v, 6) if isinstance(v, float) else v)
-                                               for k, v in asdict(self).items()}}
+        return {"features": list(FEATURES), **asdict(self)}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> ErrorModel | None:
@@ -126,11 +125,9 @@ def fit(F: np.ndarray, errors: np.ndarray, l2: float = L2, iterations: int = 50)
 
 def fit_on_dev(positions, probs: np.ndarray, thresholds: np.ndarray, y: np.ndarray) -> ErrorModel | None:
     """The error model of a freshly calibrated model, from its dev transcripts (None when there are too few)."""
-    rows = np.array([p.doc is not None for p in positions])
-    if not rows.any():
+    rows = [i for i, p in enumerate(positions) if p.doc is not None]
+    probs = np.asarray(probs)[rows]
+    errors = ((probs >= thresholds) != (np.asarray(y)[rows] > 0)).any(1)
+    if len(rows) < MIN_SEGMENTS or errors.sum() < MIN_ERRORS or errors.all():
         return None
-    errors = ((np.asarray(probs) >= thresholds) != (np.asarray(y) > 0)).any(1)
-    F = features(positions, probs, thresholds)
-    if rows.sum() < MIN_SEGMENTS or errors[rows].sum() < MIN_ERRORS or errors[rows].all():
-        return None
-    return fit(F[rows], errors[rows])
+    return fit(features([positions[i] for i in rows], probs, thresholds), errors)

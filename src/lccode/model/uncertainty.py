@@ -76,11 +76,11 @@ def priority(probs: np.ndarray, thresholds: np.ndarray, positions=None, error_mo
     out = review_priority(probs, thresholds)
     if error_model is None or positions is None:
         return out
-    rows = np.array([p.doc is not None for p in positions], dtype=bool)
-    if rows.any():
+    rows = [i for i, p in enumerate(positions) if p.doc is not None]
+    if rows:
         from lccode.model.error_model import features
 
-        out[rows] = error_model.predict(features(positions, probs, thresholds)[rows])
+        out[rows] = error_model.predict(features([positions[i] for i in rows], np.atleast_2d(probs)[rows], thresholds))
     return out
 
 

@@ -112,9 +112,9 @@ def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
     Filters must be clean."""
     import numpy as np
 
+    from lccode.model.coding import positions_of
     from lccode.model.error_model import ErrorModel
     from lccode.model.uncertainty import error_probabilities, priority, spread
-    from lccode.records import Position
 
     codes = [c for c in ws.codebook().code_ids if c in run.thresholds]
     rows = ws.coded_segments(run.model_id, **{k: v for k, v in filters.items() if k != "code"})
@@ -126,7 +126,7 @@ def rank(ws, run: CodeRun, filters: dict[str, str]) -> list[QueueItem]:
     th = np.array([run.thresholds[c] for c in codes], dtype=np.float64)
     perr = error_probabilities(matrix, th)
     focus = perr.argmax(axis=1)
-    positions = [Position(s.transcript_id, s.turn_index, s.role, transcripts[s.transcript_id].kind) for s, _ in rows]
+    positions = positions_of([s for s, _ in rows], {t.id: t.kind for t in transcripts.values()})
     score = priority(matrix, th, positions, ErrorModel.from_dict(run.review_model))
     keep = np.ones(len(rows), dtype=bool)
     if "code" in filters:
