@@ -22,6 +22,21 @@ def tuning_rows(examples: list[Example], y: np.ndarray, probs: np.ndarray) -> tu
     return np.vstack([y[excerpts], yt]), np.vstack([probs[excerpts], pt])
 
 
+def calibrate_on_dev(logits: np.ndarray, examples: list[Example], y: np.ndarray):
+    """What a model learns from its dev split after training (`lccode train` and quick retraining alike): a
+    temperature, per-code thresholds on `tuning_rows`, and the review order's error model. Returns them with the
+    dev decisions: (temperature, thresholds, dev decisions, error model or None)."""
+    from lccode.model.error_model import fit_on_dev
+    from lccode.model.metrics import fit_temperature, tune_thresholds
+    from lccode.model.predict import sigmoid
+
+    temperature = fit_temperature(logits, y)
+    probs = sigmoid(logits / temperature)
+    thresholds = tune_thresholds(*tuning_rows(examples, y, probs))
+    review = fit_on_dev([e.position for e in examples], probs, thresholds, y)
+    return temperature, thresholds, (probs >= thresholds).astype(np.float32), review
+
+
 def dev_metrics(examples: list[Example], y: np.ndarray, pred: np.ndarray, labels: list[str]) -> dict:
     """Figures on all dev segments, per language, on excerpts and transcript sentences apart, and per speaker turn."""
     from lccode.model.metrics import multilabel_report, turn_level

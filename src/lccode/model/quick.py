@@ -219,20 +219,14 @@ def calibrate(model, pooled: np.ndarray, examples: list, y: np.ndarray):
     import torch
 
     from lccode.model.context import layout
-    from lccode.model.dev_report import tuning_rows
-    from lccode.model.error_model import fit_on_dev
-    from lccode.model.metrics import fit_temperature, tune_thresholds
-    from lccode.model.predict import sigmoid
+    from lccode.model.dev_report import calibrate_on_dev
 
     lay = layout([e.position for e in examples]) if model.context is not None else None
     with torch.inference_mode():
         logits = model.logits(torch.as_tensor(pooled), lay).numpy()
-    temperature = fit_temperature(logits, y)
-    probs = sigmoid(logits / temperature)
-    thresholds = tune_thresholds(*tuning_rows(examples, y, probs))
+    temperature, thresholds, dev_pred, review = calibrate_on_dev(logits, examples, y)
     model.temperature.fill_(temperature)
-    review = fit_on_dev([e.position for e in examples], probs, thresholds, y)
-    return temperature, thresholds, (probs >= thresholds).astype(np.float32), review
+    return temperature, thresholds, dev_pred, review
 
 
 @dataclass(frozen=True)

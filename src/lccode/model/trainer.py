@@ -15,7 +15,7 @@ from lccode import __version__
 from lccode.clock import utc_now
 from lccode.data import Example, data_hash, label_matrix
 from lccode.model.batching import batch_positions, collate, collate_cached, epoch_batches, lower_cache, pack, pooled_rows, tokenize, windows
-from lccode.model.dev_report import dev_metrics, tuning_rows
+from lccode.model.dev_report import calibrate_on_dev, dev_metrics, tuning_rows
 from lccode.model.training_args import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -200,10 +200,7 @@ class _Run:
     def calibrate(self):
         """(names of the stored fine-tuned encoder weights or None, temperature, thresholds, dev decisions, the
         review order's error model or None)."""
-        from lccode.model.error_model import fit_on_dev
-        from lccode.model.metrics import fit_temperature, tune_thresholds
         from lccode.model.modeling import round_to_half
-        from lccode.model.predict import sigmoid
 
         # Over frozen lower layers of a provisioned base, only the fine-tuned layers are stored (fp16, see
         # modeling.DELTA_FILE); rounding them first means the thresholds below are tuned on the model as stored.
@@ -211,13 +208,9 @@ class _Run:
         if self.split_at and not self.cfg.base_model:
             delta = [n for n, p in self.model.encoder.named_parameters() if p.requires_grad]
             round_to_half(self.model, delta)
-        logits = self.dev_logits()
-        temperature = fit_temperature(logits, self.y_dev)
+        temperature, thresholds, dev_pred, review = calibrate_on_dev(self.dev_logits(), self.dev_ex, self.y_dev)
         self.model.temperature.fill_(temperature)
-        dev_probs = sigmoid(logits / temperature)
-        thresholds = tune_thresholds(*tuning_rows(self.dev_ex, self.y_dev, dev_probs))
-        review = fit_on_dev([e.position for e in self.dev_ex], dev_probs, thresholds, self.y_dev)
-        return delta, temperature, thresholds, (dev_probs >= thresholds).astype(np.float32), review
+        return delta, temperature, thresholds, dev_pred, review
 
 
 def _loss_fn(cfg: TrainConfig, y_train: np.ndarray, device):
