@@ -299,6 +299,14 @@ def test_manifest_with_unknown_column(tmp_path):
         load_manifest(tmp_path / "manifest.csv")
 
 
+def test_manifest_naming_a_file_too_long_for_the_file_system(tmp_path):
+    """A name over 255 bytes makes the file system refuse to look it up; the manifest says so like any missing file."""
+    (tmp_path / "manifest.csv").write_text("file,id\n" + "a" * 300 + ".txt,x\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_manifest(tmp_path / "manifest.csv")
+    assert "which does not exist beside the manifest" in e.value.render() and "manifest.csv:2" in e.value.render()
+
+
 def test_yaml_manifest_entry_must_be_a_mapping(tmp_path):
     (tmp_path / "manifest.yaml").write_text("transcripts:\n  - a.txt\n", encoding="utf-8")
     with pytest.raises(InputError) as info:

@@ -164,7 +164,7 @@ def load_manifest(path: Path) -> dict[str, TranscriptMeta]:
                                     "one row per transcript file", "remove or merge one of the two rows"))
             continue
         files[resolved] = line
-        if not (path.parent / fname).is_file():
+        if not _is_file(path.parent / fname):
             problems.append(Problem(f"names '{fname}', which does not exist beside the manifest", path, line, "file",
                                     "a file in " + str(path.parent), "correct the file name or add the file"))
         level = str(row.get("level", "")).strip() or None
@@ -193,3 +193,12 @@ def load_manifest(path: Path) -> dict[str, TranscriptMeta]:
     if problems:
         raise InputError(problems=problems)
     return metas
+
+
+def _is_file(path: Path) -> bool:
+    """is_file that answers False for a name the file system cannot hold (over 255 bytes: ENAMETOOLONG), which
+    Python raises instead of answering."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
