@@ -81,14 +81,19 @@ class TrainingProgress:
 
     def __init__(self):
         self.prog = self.task = None
+        self.member = ""
 
     def update(self, kind: str, **info):
-        if kind == "start":
-            self.prog, self.task = progress_bar("Training", info["steps"])
+        if kind == "member":  # an ensemble's members are trained one after another, each with its own bar
+            self.close()
+            self.member = f" member {info['index']} of {info['of']}"
+        elif kind == "start":
+            self.close()
+            self.prog, self.task = progress_bar(f"Training{self.member}", info["steps"])
             self.prog.start()
         elif kind == "step" and self.prog is not None:
             self.prog.update(self.task, advance=1,
-                             description=f"Training (epoch {info['epoch']}, loss {info['loss']:.3f})")
+                             description=f"Training{self.member} (epoch {info['epoch']}, loss {info['loss']:.3f})")
 
     def close(self):
         if self.prog is not None:

@@ -26,6 +26,7 @@ def register(app: typer.Typer):
         trainable_layers: int = typer.Option(None, help="Top encoder layers to fine-tune (default: 4 on CPU, all on GPU)."),
         device: str = typer.Option(_DEFAULT["device"], help="auto | cpu | cuda | cuda:N"),
         seed: int = typer.Option(_DEFAULT["seed"]),
+        members: int = typer.Option(_DEFAULT["members"], help="Independently seeded runs averaged into one model (each adds a run's training time)."),
         name: str = typer.Option(_DEFAULT["name"], help="Model name recorded in its card."),
         context: bool = typer.Option(_DEFAULT["context"], "--context/--no-context",
                                      help="Read each segment with its turn, neighbours, previous turn and speaker role."),
@@ -38,7 +39,7 @@ def register(app: typer.Typer):
         check_device(device)
         at_least(seed, 0, "--seed")  # numpy's generators take no negative seed; it would fail after the data is read
         cfg = TrainConfig(base_model=base_model, name=name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                          trainable_layers=trainable_layers, device=device, seed=seed, context=context)
+                          trainable_layers=trainable_layers, device=device, seed=seed, members=members, context=context)
         bar = TrainingProgress()
         try:
             meta = run_training(cfg, data, dev, from_workspace, output, codebook, progress=bar.update)

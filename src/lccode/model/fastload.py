@@ -199,11 +199,15 @@ class BertEncoder(nn.Module):
                 module.weight.data = module.weight.data.to(dtype)
                 module.bias.data = module.bias.data.to(dtype)
 
+    @staticmethod
+    def mask_for(attention_mask):
+        """As transformers' SDPA path: no mask when nothing is padded, else a boolean (batch, 1, query, key) mask."""
+        b, t = attention_mask.shape
+        return None if bool(attention_mask.all()) else attention_mask.bool()[:, None, None, :].expand(b, 1, t, t)
+
     def forward(self, input_ids, attention_mask):
         x = self.embeddings(input_ids)
-        b, t = input_ids.shape
-        # As transformers' SDPA path: no mask when nothing is padded, else a boolean (batch, 1, query, key) mask.
-        mask = None if bool(attention_mask.all()) else attention_mask.bool()[:, None, None, :].expand(b, 1, t, t)
+        mask = self.mask_for(attention_mask)
         for layer in self.encoder.layer:
             x = layer(x, mask)
         return SimpleNamespace(last_hidden_state=x)

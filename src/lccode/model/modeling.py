@@ -35,6 +35,16 @@ class LcClassifier(nn.Module):
 
             self.context = build_head(encoder.config.hidden_size, n_labels, dropout=dropout)
 
+    @property
+    def pooled_dim(self) -> int:
+        return self.head.in_features
+
+    def encoders(self) -> list:
+        return [self.encoder]
+
+    def head_parameters(self) -> list:
+        return list(self.head.parameters()) + (list(self.context.parameters()) if self.context is not None else [])
+
     def logits(self, pooled, lay=None):
         """The plain head on each segment, plus the context head where a layout of its neighbours is given."""
         out = self.head(self.dropout(pooled))
@@ -62,6 +72,8 @@ class LcClassifier(nn.Module):
         return hasattr(enc, "embeddings") and hasattr(getattr(enc, "encoder", None), "layer")
 
     def _mask(self, hidden, attention_mask):
+        if hasattr(self.encoder, "mask_for"):  # lccode.model.fastload's encoder
+            return self.encoder.mask_for(attention_mask)
         from transformers.masking_utils import create_bidirectional_mask
 
         return create_bidirectional_mask(config=self.encoder.config, inputs_embeds=hidden, attention_mask=attention_mask)
@@ -169,6 +181,10 @@ def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict, delta: 
 
     from safetensors.torch import save_file
 
+    if hasattr(model, "members"):  # lccode.model.ensemble: `delta` then holds one list of names per member
+        from lccode.model.ensemble import save_ensemble
+
+        return save_ensemble(model, tokenizer, folder, meta, delta or [None] * len(model.members), base)
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder.parent))
@@ -232,6 +248,12 @@ def load_model(folder: str | Path, codebook=None, light: bool = True) -> tuple[L
     meta = read_meta(folder)
     if codebook is not None:
         check_codebook(meta, codebook, folder)
+    if meta.get("ensemble"):
+        from lccode.model.ensemble import load_ensemble
+
+        model, tokenizer = load_ensemble(folder, meta, light)
+        model.temperature.fill_(float(meta.get("temperature", 1.0)))
+        return model.eval(), tokenizer, meta
     encoder, tokenizer = _load_weights(folder, meta, light)
     model = LcClassifier(encoder, len(meta["labels"]), context=bool(meta.get("context")))
     head = load_file(str(folder / HEAD_FILE))

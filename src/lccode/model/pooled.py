@@ -28,7 +28,13 @@ def encoder_key(folder: str | Path, meta: dict) -> str:
     from lccode.model.provision import file_sha256
 
     enc = meta.get("encoder") or {}
-    if enc.get("format") == "delta":
+    if enc.get("format") == "ensemble":  # the members' encoders, in order
+        from lccode.model.modeling import read_meta
+
+        keys = [encoder_key(Path(folder) / e["path"], read_meta(Path(folder) / e["path"]))
+                for e in meta["ensemble"]["members"]]
+        digest = hashlib.sha256(":".join(keys).encode()).hexdigest()
+    elif enc.get("format") == "delta":
         own = file_sha256(Path(folder) / DELTA_FILE)
         digest = hashlib.sha256(f"{enc.get('base_weights_sha256')}:{own}".encode()).hexdigest()
     else:

@@ -47,7 +47,7 @@ def batch_pooled(model, tokenizer, texts: list[str], placement, batch_size: int 
     n = len(texts)
     dev = placement.device
     if not n:
-        return torch.zeros((0, model.head.in_features), device=dev)
+        return torch.zeros((0, model.pooled_dim), device=dev)
     ids = tokenizer([prefix + t for t in texts], truncation=True, max_length=max_length)["input_ids"]
     lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
     flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
@@ -129,8 +129,9 @@ class Coder:
         placement = resolve_device(device, precision)
         model, tokenizer, meta = load_model(folder, codebook, light)
         model.to(placement.device)
-        if placement.autocast is not None and hasattr(model.encoder, "cast_linear"):
-            model.encoder.cast_linear(placement.autocast)
+        for encoder in model.encoders() if placement.autocast is not None else []:
+            if hasattr(encoder, "cast_linear"):
+                encoder.cast_linear(placement.autocast)
         return cls(model, tokenizer, meta, placement)
 
     @property
@@ -166,7 +167,7 @@ class Coder:
         if cache is None:
             return compute(texts)
         out = cache.get(texts, compute)
-        return out if len(texts) else np.zeros((0, self.model.head.in_features), dtype=np.float32)
+        return out if len(texts) else np.zeros((0, self.model.pooled_dim), dtype=np.float32)
 
     def from_pooled(self, pooled: np.ndarray, positions=None, head_model=None) -> np.ndarray:
         """Calibrated probabilities from pooled embeddings (the heads only: milliseconds)."""

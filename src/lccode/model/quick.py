@@ -170,9 +170,11 @@ def fit_heads(model, train_blocks: list[Block], cfg: QuickConfig, progress=None)
     pos = y_all.sum(0)
     pos_weight = torch.tensor(np.clip(np.sqrt((len(y_all) - pos) / np.maximum(pos, 1)), 1.0, 8.0), dtype=torch.float32)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
-    params = list(model.head.parameters()) + (list(model.context.parameters()) if model.context is not None else [])
-    for p in model.encoder.parameters():
+    params = model.head_parameters()
+    for p in model.parameters():
         p.requires_grad_(False)
+    for p in params:
+        p.requires_grad_(True)
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0 if cfg.anchor else cfg.weight_decay)
     start = [p.detach().clone() for p in params]
     batches_per_epoch = max(1, -(-sum(len(b.weights) for b in train_blocks) // cfg.batch_rows))
@@ -299,9 +301,28 @@ def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], result:
     for k in ("decision_ids_sha256", "workspace"):
         if k in provenance:
             meta[k] = provenance[k]
-    delta = delta_names(parent_dir)
-    return save_model(coder.model.cpu(), coder.tokenizer, output, meta, delta=delta,
-                      base=default_base_dir() if delta else None)
+    if parent.get("ensemble"):
+        from lccode.model.ensemble import member_deltas
+
+        delta = member_deltas(parent_dir, parent)
+        base = default_base_dir() if any(delta) else None
+    else:
+        delta = delta_names(parent_dir)
+        base = default_base_dir() if delta else None
+    return save_model(_with_stored_encoder(coder.model, parent_dir), coder.tokenizer, output, meta, delta=delta, base=base)
+
+
+def _with_stored_encoder(model, parent_dir: Path):
+    """The parent model as stored, with `model`'s retrained heads: coding may have cast the encoder in memory to
+    the autocast dtype (fastload.cast_linear), and a quick model must keep the parent's encoder bit for bit (its
+    pooled-output cache is the parent's)."""
+    from lccode.model.modeling import load_model
+
+    fresh = load_model(parent_dir)[0]
+    heads = {id(p) for p in model.head_parameters()}
+    fresh.load_state_dict({n: p.detach().cpu() for n, p in model.named_parameters() if id(p) in heads}, strict=False)
+    fresh.temperature.copy_(model.temperature.cpu())
+    return fresh
 
 
 def warm_cache(model_dir: str | Path, cfg: QuickConfig | None = None) -> int:

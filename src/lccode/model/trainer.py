@@ -7,6 +7,7 @@ import hashlib
 import logging
 import random
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,27 +55,74 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
         raise LccodeError(f"too few labelled segments to train ({len(train_ex)} train, {len(dev_ex)} dev)",
                           expected="at least 10 training and 5 dev segments", fix="add labelled data")
     set_threads()
-    _seed(cfg.seed)
     placement = resolve_device(cfg.device, cfg.precision)
     base = cfg.base_model or str(provision(default_base_dir()))
-    run = _Run(cfg, base, labels, placement, train_ex, dev_ex)
-    history = run.fit(progress)
-    delta, temperature, thresholds, dev_pred, review = run.calibrate()
+    t0 = time.perf_counter()
+    runs = []
+    for i in range(cfg.members):  # members are seeded seed, seed+1, ...; each is an ordinary run
+        _seed(cfg.seed + i)
+        run = _Run(replace(cfg, seed=cfg.seed + i), base, labels, placement, train_ex, dev_ex)
+        if progress and cfg.members > 1:
+            progress("member", index=i + 1, of=cfg.members)
+        history = run.fit(progress)
+        runs.append(_Member(run.model, run.tokenizer, *run.calibrate(), history, cfg.seed + i))
+        del run  # its cached lower layers are the bulk of training memory
+    if cfg.members == 1:
+        m = runs[0]
+        delta, temperature, thresholds, dev_pred, review, history = m.delta, m.temperature, m.thresholds, m.dev_pred, m.review, m.history
+    else:
+        model, delta, (temperature, thresholds, dev_pred, review), history = _combine(runs, dev_ex, label_matrix(dev_ex, labels))
+    y_dev = label_matrix(dev_ex, labels)
     meta = {
         "name": cfg.name, "labels": labels, "codebook_id": codebook.id, "codebook_hash": codebook.hash,
         "codebook_ref": codebook.ref, "base_model": _base_name(base), "lccode_version": __version__,
         "trained_at": utc_now(), "device": placement.describe(),
-        "train_seconds": round(time.perf_counter() - run.t0, 1), "train_examples": len(train_ex),
+        "train_seconds": round(time.perf_counter() - t0, 1), "train_examples": len(train_ex),
         "dev_examples": len(dev_ex), "train_transcripts": len({e.doc for e in train_ex if e.doc}),
         "dev_transcripts": len({e.doc for e in dev_ex if e.doc}),
         "train_data_hash": data_hash(train_ex), "dev_data_hash": data_hash(dev_ex), "config": cfg.to_dict(),
         "thresholds": {c: round(float(t), 4) for c, t in zip(labels, thresholds)}, "temperature": round(temperature, 4),
         "max_length": cfg.max_length, "input_prefix": cfg.input_prefix, "history": history,
         "context": {"version": 1, "turns_per_window": cfg.context_turns} if cfg.context else None,
-        "dev_metrics": dev_metrics(dev_ex, run.y_dev, dev_pred, labels),
+        "dev_metrics": dev_metrics(dev_ex, y_dev, dev_pred, labels),
         "review_model": review.to_dict() if review else None,
     } | (extra_meta or {})
-    return save_model(run.model.cpu(), run.tokenizer, Path(output_dir), meta, delta=delta, base=base)
+    if cfg.members == 1:
+        return save_model(runs[0].model.cpu(), runs[0].tokenizer, Path(output_dir), meta, delta=delta, base=base)
+    from lccode.model.ensemble import save_ensemble
+
+    own = [{"seed": m.seed, "temperature": round(m.temperature, 4), "history": m.history,
+            "thresholds": {c: round(float(t), 4) for c, t in zip(labels, m.thresholds)},
+            "dev_metrics": dev_metrics(dev_ex, y_dev, m.dev_pred, labels)} for m in runs]
+    return save_ensemble(model.cpu(), runs[0].tokenizer, Path(output_dir), meta, delta, base, member_metas=own)
+
+
+@dataclass
+class _Member:
+    """A trained, calibrated run kept for an ensemble (its training caches are gone)."""
+
+    model: object
+    tokenizer: object
+    delta: list | None
+    temperature: float
+    thresholds: np.ndarray
+    dev_pred: np.ndarray
+    review: object
+    dev_logits: np.ndarray
+    history: list
+    seed: int
+
+
+def _combine(runs: list[_Member], dev_ex: list[Example], y_dev: np.ndarray):
+    """The members as one lccode.model.ensemble.Ensemble, calibrated on the mean of their dev logits (what it computes)."""
+    from lccode.model.ensemble import Ensemble, shared_layers_of
+
+    deltas = [m.delta for m in runs]
+    model = Ensemble([m.model.cpu() for m in runs], shared_layers_of(deltas))
+    calibration = calibrate_on_dev(np.mean([m.dev_logits for m in runs], axis=0), dev_ex, y_dev)
+    model.temperature.fill_(calibration[0])
+    history = [{"member": m.seed, **h} for m in runs for h in m.history]
+    return model, deltas, calibration, history
 
 
 class _Run:
@@ -104,7 +152,7 @@ class _Run:
         self.dev_ds = tokenize(self.tokenizer, dev_ex, cfg, labels)
         self.y_dev = label_matrix(dev_ex, labels)
         self.loss_fn = _loss_fn(cfg, label_matrix(train_ex, labels), placement.device)
-        head_params = list(model.head.parameters()) + (list(model.context.parameters()) if model.context is not None else [])
+        head_params = model.head_parameters()
         enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.learning_rate},
                                       {"params": head_params, "lr": cfg.head_learning_rate}], weight_decay=cfg.weight_decay)
@@ -199,7 +247,7 @@ class _Run:
 
     def calibrate(self):
         """(names of the stored fine-tuned encoder weights or None, temperature, thresholds, dev decisions, the
-        review order's error model or None)."""
+        review order's error model or None, dev logits)."""
         from lccode.model.modeling import round_to_half
 
         # Over frozen lower layers of a provisioned base, only the fine-tuned layers are stored (fp16, see
@@ -208,9 +256,10 @@ class _Run:
         if self.split_at and not self.cfg.base_model:
             delta = [n for n, p in self.model.encoder.named_parameters() if p.requires_grad]
             round_to_half(self.model, delta)
-        temperature, thresholds, dev_pred, review = calibrate_on_dev(self.dev_logits(), self.dev_ex, self.y_dev)
+        logits = self.dev_logits()
+        temperature, thresholds, dev_pred, review = calibrate_on_dev(logits, self.dev_ex, self.y_dev)
         self.model.temperature.fill_(temperature)
-        return delta, temperature, thresholds, dev_pred, review
+        return delta, temperature, thresholds, dev_pred, review, logits
 
 
 def _loss_fn(cfg: TrainConfig, y_train: np.ndarray, device):

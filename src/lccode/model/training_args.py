@@ -40,6 +40,9 @@ class TrainConfig:
     # Loss weight of a stand-alone excerpt against a transcript segment's 1: whole transcripts are most of the
     # training rows, and without it the excerpt figures drop as transcripts are added.
     excerpt_weight: float = 1.0
+    # Independently seeded runs (seed, seed+1, ...) whose logits are averaged (lccode.model.ensemble); each adds a
+    # run's training time and about a third of one model's coding time.
+    members: int = 1
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -66,6 +69,8 @@ class TrainConfig:
             problems.append(f"turn_loss must be between 0 and 10 (got {self.turn_loss})")
         if not 0 < self.excerpt_weight <= 10:
             problems.append(f"excerpt_weight must be above 0 and at most 10 (got {self.excerpt_weight})")
+        if not 1 <= self.members <= 8:
+            problems.append(f"members must be between 1 and 8 (got {self.members})")
         if self.patience < 1:
             problems.append("patience must be at least 1 epoch")
         if problems:
