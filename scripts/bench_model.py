@@ -18,6 +18,8 @@ In one run, on the sample corpus's real segments (`--n` of them, shuffled with a
   old and new alternate (`--repeat` runs each, best kept) so that other work on the machine hits both alike;
 - with `--int8`: dynamic int8 linear layers, their speed and decision agreement (reported, never shipped unless
   >= 99.5% of segment x code decisions are identical);
+- an ensemble (lccode.model.ensemble): the anchors above use its first member; its own rate is compared with that
+  member's alone;
 - training: seconds per optimiser step of the CPU recipe vs full fine-tuning (skip with `--skip-training`).
 
 Prints one JSON object (and writes it with `-o`). Figures depend on the machine and on what else runs on it
@@ -175,6 +177,21 @@ def bench_coding(model: Path, device: str, texts: list[str]) -> dict:
     out["lccode"]["light_load_bit_identical"] = bool(np.array_equal(hf_auto.probabilities(texts), p_auto))
     out["physical_limit"] = physical_limit(coder, texts, rate, max_length, prefix)
     return out
+
+
+def bench_ensemble(model: Path, device: str, texts: list[str]) -> dict:
+    """An ensemble's coding rate against one of its members alone, alternating in this process (best of three)."""
+    from lccode.model.predict import Coder
+
+    ens, single = Coder.load(model, None, device), Coder.load(model / "member-1", None, device)
+    rates = {"ensemble": 0.0, "member": 0.0}
+    for _ in range(3):
+        for name, coder in (("ensemble", ens), ("member", single)):
+            coder.probabilities(texts[:32])
+            rates[name] = max(rates[name], _rate(lambda c=coder: c.probabilities(texts), len(texts)))
+    return {"members": len(ens.meta["ensemble"]["members"]), "shared_layers": ens.model.shared_layers,
+            "seg_per_s": round(rates["ensemble"], 1), "one_member_seg_per_s": round(rates["member"], 1),
+            "time_vs_one_member": round(rates["member"] / rates["ensemble"], 2)}
 
 
 def physical_limit(coder, texts, rate: float, max_length: int, prefix: str, batch_size: int = 64) -> dict:
@@ -367,10 +384,15 @@ def main(argv=None):
     texts = sample_texts(args.n)
     report = {"machine": machine(), "model": str(model)}
     _say("coding, anchors and the hardware limit")
-    report["coding"] = bench_coding(model, args.device, texts)
+    # The anchors compare one encoder with transformers; an ensemble's first member stands for it there.
+    single = model / "member-1" if (model / "member-1").is_dir() else model
+    report["coding"] = bench_coding(single, args.device, texts) | {"model": str(single)}
+    if single != model:
+        _say("ensemble vs one member")
+        report["ensemble"] = bench_ensemble(model, args.device, texts)
     if args.int8:
         _say("int8")
-        report["int8"] = bench_int8(model, texts)
+        report["int8"] = bench_int8(single, texts)
     if not args.skip_cli:
         _say("fixed cost in fresh processes")
         report["fixed_cost"] = bench_fixed_cost(model, args.device)

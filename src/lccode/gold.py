@@ -58,22 +58,15 @@ class GoldTranscript:
 
 def load_gold(path: str | Path, code_ids: list[str]) -> list[GoldTranscript]:
     """Read and check gold transcripts; every problem in every file is reported at once."""
-    path = Path(path)
+    path = check_source(path)
     if path.is_dir():
-        files = sorted(path.glob("*.json"))
-        if not files:
-            raise InputError("no .json transcripts in this folder", file=path, expected=_EXPECTED,
-                             fix="give a folder of coded transcripts, one .json file each, or a .jsonl file")
-        items = [(f, None, f.read_text(encoding="utf-8")) for f in files]
-    elif path.is_file():
+        items = [(f, None, f.read_text(encoding="utf-8")) for f in sorted(path.glob("*.json"))]
+    else:
         text = path.read_text(encoding="utf-8")
         if path.suffix.lower() == ".jsonl":
             items = [(path, n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         else:
             items = [(path, None, text)]
-    else:
-        raise InputError("file not found", file=path, expected="a .jsonl/.json file or a folder of coded transcripts",
-                         fix="check the path")
     problems: list[Problem] = []
     out = [g for f, n, raw in items if (g := _parse(raw, f, n, set(code_ids), problems)) is not None]
     ids = [g.meta.id for g in out]

@@ -106,12 +106,10 @@ def lower_cache(model, ds, k: int, pad_id: int, placement) -> list:
     from lccode.model.device import autocast
 
     lengths = [len(x) for x in ds["input_ids"]]
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     cache = [None] * len(lengths)
     model.eval()
     with torch.inference_mode(), autocast(placement):
-        for s in range(0, len(order), 64):
-            ids = order[s:s + 64]
+        for ids in _sorted_batches(lengths):
             input_ids, mask, _ = collate(ds, ids, pad_id, placement.device)
             hidden = model.lower(input_ids, mask, k).float()
             for r, i in enumerate(ids):
@@ -138,13 +136,10 @@ def pooled_rows(model, ds, cache, split_at: int, pad_id: int, placement):
     from lccode.model.device import autocast
 
     n = len(ds)
-    lengths = [len(x) for x in ds["input_ids"]]
-    order = sorted(range(n), key=lambda i: lengths[i])
     out = None
     model.eval()
     with torch.inference_mode(), autocast(placement):
-        for s in range(0, n, 64):
-            ids = order[s:s + 64]
+        for ids in _sorted_batches([len(x) for x in ds["input_ids"]]):
             if cache is not None:
                 hidden, mask, _ = collate_cached(cache, ds, ids, placement.device)
                 pooled = model.upper_pooled(hidden, mask, split_at).float()
@@ -155,3 +150,9 @@ def pooled_rows(model, ds, cache, split_at: int, pad_id: int, placement):
                 out = torch.zeros((n, pooled.shape[1]), device=pooled.device)
             out[torch.tensor(ids, device=pooled.device)] = pooled
     return out
+
+
+def _sorted_batches(lengths: list[int], size: int = 64) -> list[list[int]]:
+    """Row indices sorted by length, cut into batches (inference over a training split pads little this way)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[s:s + size] for s in range(0, len(order), size)]

@@ -15,7 +15,21 @@ def _row(label: str, m: dict | None) -> str:
             f"{_fig(m, 'mean_kappa')} | {_fig(m, 'micro_precision')} | {_fig(m, 'micro_recall')} |")
 
 
-STORED = {True: "fine-tuned top layers (fp16) over the checksum-verified base", False: "a full Hugging Face encoder folder"}
+STORED = {"delta": "fine-tuned top layers (fp16) over the checksum-verified base", "full": "a full Hugging Face encoder folder",
+          "ensemble": "an ensemble: one model folder per member (`member-N/`), their logits averaged"}
+
+
+def _members(meta: dict) -> list[str]:
+    ens = meta.get("ensemble")
+    if not ens:
+        return []
+    seeds = ", ".join(str(e.get("seed")) for e in ens["members"])
+    shared = (f"; the lower {ens['shared_layers']} encoder layers are shared and run once per batch"
+              if ens.get("shared_layers") else "")
+    joined = (f" Joined from saved runs: {', '.join(f'`{m}`' for m in meta['joined_from'])}."
+              if meta.get("joined_from") else "")
+    return [f"An ensemble of {len(ens['members'])} runs of this recipe with seeds {seeds}: the members' logits are "
+            f"averaged, and temperature, thresholds and the review order are fitted to the average{shared}.{joined}", ""]
 
 
 def write_card(folder: Path, meta: dict) -> None:
@@ -23,13 +37,14 @@ def write_card(folder: Path, meta: dict) -> None:
     test = meta.get("test_metrics") or {}
     cfg = meta.get("config") or {}
     enc = meta.get("encoder") or {}
+    members = f" --members {cfg['members']}" if cfg.get("members", 1) > 1 else ""
     lines = [
         f"# {meta['name']}", "",
         "Multi-label classifier of interview/meeting segments against a qualitative codebook, trained with lccode.", "",
         "| field | value |", "|---|---|",
         f"| model id | `{meta.get('model_id', '')}` |",
         f"| base model | {meta.get('base_model')} |",
-        f"| stored as | {STORED[enc.get('format') == 'delta']} |",
+        f"| stored as | {STORED.get(enc.get('format'), STORED['full'])} |",
         f"| codebook | `{meta.get('codebook_ref')}` |",
         f"| training data | {meta.get('train_examples')} segments ({meta.get('train_transcripts', 0)} whole transcripts), "
         f"sha256 `{str(meta.get('train_data_hash', ''))[:16]}` |",
@@ -37,7 +52,7 @@ def write_card(folder: Path, meta: dict) -> None:
         f"| lccode version | {meta.get('lccode_version')} |",
         f"| trained | {meta.get('trained_at')} on {meta.get('device')} in {meta.get('train_seconds', 0):.0f} s |", "",
         "## How it was trained", "",
-        f"`lccode train` with seed {cfg.get('seed')}: {cfg.get('epochs')} epochs (best dev epoch kept), top "
+        f"`lccode train{members}` with seed {cfg.get('seed')}: {cfg.get('epochs')} epochs (best dev epoch kept), top "
         f"{cfg.get('trainable_layers') or (4 if str(meta.get('device', '')).startswith('cpu') else 'all')} encoder layers "
         "fine-tuned, context head "
         f"{'on' if meta.get('context') else 'off'} (each segment read with its neighbours in the turn, the previous "
@@ -48,6 +63,7 @@ def write_card(folder: Path, meta: dict) -> None:
         + ", temperature calibration and per-code thresholds on the dev split"
         + (f"; the review order's error model on {meta['review_model']['segments']} dev transcript segments"
            if meta.get("review_model") else "") + ".", "",
+        *_members(meta),
         *([f"Then quick-retrained (heads only, encoder unchanged) from `{meta.get('parent_model')}` on "
            f"{meta['quick'].get('segments_decided', 0)} reviewed segments plus a replay sample of "
            f"{meta['quick'].get('replay_rows', 0)} training rows; see `quick` in `lccode.json`.", ""]
