@@ -67,12 +67,8 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
         history = run.fit(progress)
         runs.append(_Member(run.model, run.tokenizer, *run.calibrate(), history, cfg.seed + i))
         del run  # its cached lower layers are the bulk of training memory
-    if cfg.members == 1:
-        m = runs[0]
-        delta, temperature, thresholds, dev_pred, review, history = m.delta, m.temperature, m.thresholds, m.dev_pred, m.review, m.history
-    else:
-        model, delta, (temperature, thresholds, dev_pred, review), history = _combine(runs, dev_ex, label_matrix(dev_ex, labels))
     y_dev = label_matrix(dev_ex, labels)
+    model, delta, (temperature, thresholds, dev_pred, review), history = _combine(runs, dev_ex, y_dev)
     meta = {
         "name": cfg.name, "labels": labels, "codebook_id": codebook.id, "codebook_hash": codebook.hash,
         "codebook_ref": codebook.ref, "base_model": _base_name(base), "lccode_version": __version__,
@@ -88,7 +84,7 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
         "review_model": review.to_dict() if review else None,
     } | (extra_meta or {})
     if cfg.members == 1:
-        return save_model(runs[0].model.cpu(), runs[0].tokenizer, Path(output_dir), meta, delta=delta, base=base)
+        return save_model(model.cpu(), runs[0].tokenizer, Path(output_dir), meta, delta=delta, base=base)
     from lccode.model.ensemble import save_ensemble
 
     own = [{"seed": m.seed, "temperature": round(m.temperature, 4), "history": m.history,
@@ -114,8 +110,13 @@ class _Member:
 
 
 def _combine(runs: list[_Member], dev_ex: list[Example], y_dev: np.ndarray):
-    """The members as one lccode.model.ensemble.Ensemble, calibrated on the mean of their dev logits (what it computes)."""
+    """(model, delta names, calibration, history): a single run as it is; several as one lccode.model.ensemble.Ensemble,
+    calibrated on the mean of their dev logits (what it computes)."""
     from lccode.model.ensemble import Ensemble, shared_layers_of
+
+    if len(runs) == 1:
+        m = runs[0]
+        return m.model, m.delta, (m.temperature, m.thresholds, m.dev_pred, m.review), m.history
 
     deltas = [m.delta for m in runs]
     model = Ensemble([m.model.cpu() for m in runs], shared_layers_of(deltas))
