@@ -273,3 +273,30 @@ def test_a_command_module_that_fails_to_import_fails_loudly():
     probe = "import sys; sys.modules['lccode.cli.train'] = None; import lccode.cli"  # None: its import raises
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "lccode.cli.train" in proc.stderr, proc.stderr
+
+
+def test_a_damaged_workspace_database_is_one_clear_message(tmp_path, cli):
+    ws = tmp_path / "ws"  # a workspace whose database was overwritten (no connection to it is open)
+    ws.mkdir()
+    (ws / "lccode.sqlite").write_bytes(b"this is not a database " * 50)
+    src = tmp_path / "t.txt"
+    src.write_text("R: We leerden veel van elkaar.\n", encoding="utf-8")
+    code, _, err = cli("add", "-w", ws, src)
+    assert code == 2 and "Traceback" not in err
+    flat = " ".join(err.split())
+    assert "lccode.sqlite: the workspace database cannot be opened (file is not a database)" in flat
+    assert "fix: restore lccode.sqlite from a backup" in flat
+
+
+@pytest.mark.parametrize("args", [("add", "-w", "{ws}", "{long}.txt"), ("import", "refi", "-w", "{ws}", "{long}.qdpx"),
+                                  ("codebook", "validate", "{long}.yaml"), ("codebook", "import", "{long}.qdc"),
+                                  ("review", "import", "-w", "{ws}", "{long}.csv"), ("init", "{ws}2", "-c", "{long}.yaml")])
+def test_a_file_name_too_long_for_the_file_system(tmp_path, cli, args):
+    """A name over 255 bytes makes the file system raise instead of answering 'not found'."""
+    ws = tmp_path / "ws"
+    assert cli("init", ws)[0] == 0
+    long = str(tmp_path / ("a" * 300))
+    code, _, err = cli(*[a.format(ws=ws, long=long) for a in args])
+    assert code == 2 and "Traceback" not in err, err
+    assert "aaaa" in err and "fix:" in err and "too long" in err.lower()
+    assert not (tmp_path / "ws2").exists()

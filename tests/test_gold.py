@@ -109,3 +109,20 @@ def test_thresholds_are_tuned_on_excerpts_and_on_whole_turns(codes):
     first_turn = [i for i, e in enumerate(ex) if e.doc and e.turn == 0]
     assert np.allclose(pr[3], probs[first_turn].max(axis=0))  # a turn scores its most confident segment
     assert np.array_equal(yr[:3], y[:3])
+
+
+def test_a_binary_file_in_a_gold_folder_is_one_clear_message(tmp_path, codes):
+    """A folder's .json files were read as UTF-8 without a check: a binary one ended in a UnicodeDecodeError."""
+    (tmp_path / "a.json").write_bytes(b"\xff\xfe\x00\x01binary\x00")
+    with pytest.raises(InputError, match=r"a\.json: this looks like a binary file") as info:
+        load_gold(tmp_path, codes)
+    assert "a coded transcript saved as UTF-8 text" in info.value.render()
+
+
+def test_gold_jsonl_line_with_a_unicode_line_separator_stays_one_line(tmp_path, codes):
+    turn = {"speaker": "R", "text": "Wij leerden\u2028samen.", "codes": []}
+    path = tmp_path / "g.jsonl"
+    path.write_text(json.dumps({"id": "x", "language": "nl", "turns": [turn]}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    (g,) = load_gold(path, codes)
+    assert g.meta.id == "x"

@@ -356,3 +356,163 @@ def test_stage_directions_are_not_speakers(tmp_path):
     tr = read_transcript(srt)
     assert turn_texts(tr) == [(None, "[MUSIC] Welcome."),
                               ("Anna", "Hello all. [inaudible] so we start. LAUGHTER: ha ha")]
+
+
+# -- found by a hostile-input probe: inputs that were refused, misread or silently half-read ------------------------
+
+def test_jsonl_keeps_a_line_with_unicode_line_separators_whole(tmp_path):
+    """JSON allows U+2028, U+2029 and U+0085 unescaped in a string; only CR/LF end a JSON line."""
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"text": "Eerste zin\u2028samen\u2029leren\u0085hier."}\r{"text": "Tweede zin."}\n', encoding="utf-8")
+    tr = read_transcript(f)
+    assert [tr.text[t.start_char:t.end_char] for t in tr.turns] == ["Eerste zin samen leren hier.", "Tweede zin."]
+
+
+@pytest.mark.parametrize("ext, delim", [(".csv", ";"), (".csv", "\t")])
+def test_csv_separated_by_semicolons_or_tabs_is_read(tmp_path, ext, delim):
+    """Excel with Dutch settings saves CSV with semicolons; the header's separator is the file's."""
+    f = tmp_path / f"t{ext}"
+    f.write_text(f'speaker{delim}text\nA{delim}"Zin een; met puntkomma."\nB{delim}Zin twee.\n', encoding="utf-8")
+    tr = read_transcript(f)
+    assert turn_texts(tr) == [("A", "Zin een; met puntkomma."), ("B", "Zin twee.")]
+    (tmp_path / "memo-free").mkdir()
+    assert [p.name for p, _ in discover([tmp_path])] == [f.name]  # the folder scan finds its text column too
+
+
+def test_manifest_separated_by_semicolons(tmp_path):
+    (tmp_path / "a.txt").write_text("Henk: Hallo daar.\n", encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text('file;community;roles\na.txt;gas-erop;"Henk=respondent;I=interviewer"\n',
+                                           encoding="utf-8")
+    meta = load_manifest(tmp_path / "manifest.csv")["a.txt"]
+    assert meta.community == "gas-erop" and meta.roles == (("Henk", "respondent"), ("I", "interviewer"))
+
+
+def test_manifest_giving_one_label_two_roles_is_refused(tmp_path):
+    (tmp_path / "a.txt").write_text("Henk: Hallo daar.\n", encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text("file,roles\na.txt,Henk=respondent;henk=interviewer\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_manifest(tmp_path / "manifest.csv")
+    (p,) = info.value.problems
+    assert p.line == 2 and p.field == "roles" and "'henk' is given two roles (respondent and interviewer)" in p.message
+
+
+@pytest.mark.parametrize("name, text", [("manifest.csv", "file,community\n"), ("manifest.yaml", "transcripts: []\n")])
+def test_a_manifest_that_lists_nothing_is_refused_not_ignored(tmp_path, name, text):
+    """A folder with a manifest gives the files it lists: an empty one used to be ignored, every file read."""
+    (tmp_path / "a.txt").write_text("R: Hallo daar.\n", encoding="utf-8")
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="the manifest lists no transcripts") as info:
+        discover([tmp_path])
+    assert info.value.problems[0].file == tmp_path / name and info.value.problems[0].fix
+
+
+def test_two_manifests_in_one_folder_are_refused(tmp_path):
+    (tmp_path / "a.txt").write_text("R: Hallo daar.\n", encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text("file,community\na.txt,een\n", encoding="utf-8")
+    (tmp_path / "manifest.yaml").write_text("transcripts:\n  - file: a.txt\n    community: twee\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"2 manifests: manifest\.csv, manifest\.yaml"):
+        discover([tmp_path / "a.txt"])
+
+
+def test_empty_manifest_message_is_about_a_manifest(tmp_path):
+    (tmp_path / "a.txt").write_text("R: Hallo daar.\n", encoding="utf-8")
+    (tmp_path / "manifest.yaml").write_text("  \n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        discover([tmp_path])
+    text = info.value.render()
+    assert "manifest.yaml: the file is empty" in text and "a manifest with content" in text
+    assert "transcription tool" not in text
+
+
+def test_folder_of_only_non_transcripts_is_refused(tmp_path):
+    """Nothing in the folder would be added: one message saying why, not a table and exit 0."""
+    (tmp_path / "memo.txt").write_text("R: Een memo.\n", encoding="utf-8")
+    (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4")
+    with pytest.raises(InputError, match=r"holds no transcript lccode reads \(2 files left out: memo\.txt: .*paper\.pdf"):
+        discover([tmp_path])
+
+
+@pytest.mark.parametrize("ext, body", [
+    (".vtt", "WEBVTT\r\r00:00:01.000 --> 00:00:02.000\r<v Anna>Zin samen leren.\r\r00:00:03.000 --> 00:00:04.000\r"
+             "<v Bob>Ja.\r"),
+    (".srt", "1\r00:00:01,000 --> 00:00:02,000\rANNA: Zin samen leren.\r\r2\r00:00:03,000 --> 00:00:04,000\rBOB: Ja.\r"),
+])
+def test_subtitles_with_old_mac_line_ends(tmp_path, ext, body):
+    f = tmp_path / f"t{ext}"
+    f.write_bytes(body.encode("utf-8"))
+    assert turn_texts(read_transcript(f)) == [("Anna", "Zin samen leren."), ("Bob", "Ja.")]
+
+
+def test_vtt_entities_and_timestamp_tags_are_not_kept_as_text(tmp_path):
+    f = tmp_path / "t.vtt"
+    f.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n<v R&amp;D team>Wij<00:00:02.000><c> deden</c>"
+                 "<00:00:03.000><c> R&amp;D &lt;samen&gt;.</c>\n", encoding="utf-8")
+    assert turn_texts(read_transcript(f)) == [("R&D team", "Wij deden R&D <samen>.")]
+
+
+def test_webvtt_saved_as_srt_says_so(tmp_path):
+    f = tmp_path / "t.srt"
+    f.write_text("\ufeffWEBVTT\n\n00:00:01.000 --> 00:00:02.000\nZin.\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"t\.srt:1: this is a WebVTT file") as info:
+        read_transcript(f)
+    assert "rename the file to .vtt" in info.value.render()
+
+
+def _xlsx(path, edit=None, sheets=(("Sheet", [("speaker", "text"), ("A", "Zin een.")]),)):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets:
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(list(r))
+    wb.save(path)
+    if edit:
+        data = path.read_bytes()
+        import io
+
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+            for m in src.infolist():
+                part = src.read(m.filename)
+                dst.writestr(m, edit(part) if m.filename == "xl/worksheets/sheet1.xml" else part)
+        path.write_bytes(out.getvalue())
+    return path
+
+
+def test_xlsx_row_numbered_past_the_last_row_is_refused_fast(tmp_path):
+    """<row r="99999999999">: openpyxl makes an empty row for every number skipped; reading never ended."""
+    import time
+
+    far = b'<row r="99999999999"><c r="B99999999999" t="inlineStr"><is><t>ver weg</t></is></c></row></sheetData>'
+    f = _xlsx(tmp_path / "t.xlsx", lambda x: x.replace(b"</sheetData>", far))
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match=r"t\.xlsx:1048577: the sheet numbers a row past row 1,048,576"):
+        read_transcript(f)
+    assert time.perf_counter() - t0 < 30
+
+
+def test_xlsx_with_the_segments_on_another_sheet_names_the_sheets(tmp_path):
+    f = _xlsx(tmp_path / "t.xlsx", sheets=(("Info", [("about",), ("x",)]), ("Data", [("text",), ("Zin een.",)])))
+    with pytest.raises(InputError, match=r"no 'text' column in the first sheet \('Info'\).*2 sheets: Info, Data") as info:
+        read_transcript(f)
+    assert "move the sheet with the segments to the front" in info.value.render()
+
+
+def test_docx_with_a_doctype_is_refused(tmp_path):
+    import zipfile
+
+    src = FIXTURES / "transcripts" / "nl_roles_interview.docx"
+    f = tmp_path / "t.docx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zout:
+        for m in zin.infolist():
+            data = zin.read(m.filename)
+            if m.filename == "word/document.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1)
+            zout.writestr(m, data)
+    with pytest.raises(InputError, match="word/document.xml declares a DOCTYPE"):
+        read_transcript(f)
+    assert read_transcript(src).turns  # the fixture itself still reads

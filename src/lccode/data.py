@@ -44,12 +44,12 @@ def load_jsonl(path: str | Path, code_ids: list[str]) -> list[Example]:
     if not path.is_file():
         raise InputError("file not found", file=path, expected="a JSONL file of labelled segments", fix="check the path")
     from lccode.ingest.decode import read_text
-    from lccode.ingest.tabular import MAX_DEPTH, JsonInt, json_depth, valid_unicode
+    from lccode.ingest.tabular import MAX_DEPTH, JsonInt, json_depth, json_lines, valid_unicode
 
     known, problems, out = set(code_ids), [], []
     fmt = '{"text": "...", "codes": ["code_id", ...]}'
     # the same bounds as transcript .jsonl: flat objects, integers kept as digits, valid Unicode
-    for n, line in enumerate(read_text(path, MAX_DATA_BYTES, "labelled data file").splitlines(), 1):
+    for n, line in enumerate(json_lines(read_text(path, MAX_DATA_BYTES, "labelled data file")), 1):
         if not line.strip():
             continue
         try:

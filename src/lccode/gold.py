@@ -58,13 +58,18 @@ class GoldTranscript:
 
 def load_gold(path: str | Path, code_ids: list[str]) -> list[GoldTranscript]:
     """Read and check gold transcripts; every problem in every file is reported at once."""
+    from lccode.ingest.decode import read_text
+
     path = check_source(path)
+    # read_text: the size bound, UTF-8 (or UTF-16/cp1252 with a warning) and binaries refused with the file named
     if path.is_dir():
-        items = [(f, None, f.read_text(encoding="utf-8")) for f in sorted(path.glob("*.json"))]
+        items = [(f, None, read_text(f, what="coded transcript")) for f in sorted(path.glob("*.json"))]
     else:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, what="coded transcript file")
         if path.suffix.lower() == ".jsonl":
-            items = [(path, n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+            from lccode.ingest.tabular import json_lines
+
+            items = [(path, n, line) for n, line in enumerate(json_lines(text), 1) if line.strip()]
         else:
             items = [(path, None, text)]
     problems: list[Problem] = []

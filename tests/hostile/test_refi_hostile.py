@@ -134,3 +134,23 @@ def test_external_entity_is_never_read(tmp_path):
     except InputError:
         return  # refusing it is as good
     assert "TOPSECRET" not in repr(codes)
+
+
+@pytest.mark.parametrize("qde, message", [
+    (_qde().replace('<TextSource guid="S1" name="interview" plainTextPath="internal://S1.txt">', "<Other>")
+           .replace("</TextSource>", "</Other>"), r"the project has no text source to import"),
+    (_qde().replace('<TextSource guid="S1" name="interview" plainTextPath="internal://S1.txt">',
+                    '<PDFSource guid="S1" name="interview" path="internal://S1.pdf">').replace("</TextSource>", "</PDFSource>"),
+     r"no text source to import \(it holds only PDFSource sources\)"),
+    ('<?xml version="1.0"?><Foo/>', r"project\.qde is not a REFI-QDA project \(its root element is <Foo>\)"),
+])
+def test_cli_import_of_a_project_without_text_sources_fails(tmp_path, cli, qde, message):
+    """These imported nothing and exited 0 ('Imported 0 transcripts')."""
+    ws = tmp_path / "ws"
+    assert cli("init", ws)[0] == 0
+    code, out, err = cli("import", "refi", _qdpx(tmp_path / "p.qdpx", qde), "-w", ws)
+    assert code == 2 and "Traceback" not in err, (out, err)
+    flat = " ".join(err.split())
+    import re
+
+    assert re.search(message, flat) and "p.qdpx" in flat and "fix:" in flat

@@ -179,7 +179,7 @@ def test_unreadable_sheets(coded_ws, tmp_path):
         import_sheet(coded_ws, bad)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip file")
-    with pytest.raises(InputError, match="cannot read this Excel file"):
+    with pytest.raises(InputError, match="spreadsheet could not be read"):
         import_sheet(coded_ws, broken)
     with pytest.raises(InputError, match="file not found"):
         import_sheet(coded_ws, tmp_path / "missing.xlsx")
@@ -201,3 +201,61 @@ def test_a_failed_export_leaves_the_old_file_and_no_temporary(coded_ws, tmp_path
         export_queue(coded_ws, path, overwrite=True)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["queue.xlsx", "ws"]
+
+
+def _damaged_sheet(path, edit):
+    """A review sheet (header and one filled-in row) whose sheet XML `edit` changes, as a broken file would."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "review"
+    wb.active.append(["segment_id", "final_codes", "decision", "analyst"])
+    wb.active.append(["x", "", "coded", "Sanne"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+        for m in src.infolist():
+            data = src.read(m.filename)
+            dst.writestr(m, edit(data) if m.filename == "xl/worksheets/sheet1.xml" else data)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda x: x[:-40], r"spreadsheet could not be read \(ParseError\)"),  # cut short
+    (lambda x: x.replace(b"</sheetData>", b'<row r="3"><c r="A3" t="n"><v>abc</v></c></row></sheetData>'),
+     r"spreadsheet could not be read \(ValueError\)"),  # a number cell that is not a number
+    (lambda x: b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + x, r"declares a DOCTYPE"),
+    (lambda x: x.replace(b"</sheetData>", b'<row r="99999999999"><c r="A99999999999" t="inlineStr"><is><t>x</t>'
+                                          b"</is></c></row></sheetData>"), r"s\.xlsx:1048577: .*past row 1,048,576"),
+])
+def test_damaged_xlsx_sheets_are_one_message_and_import_nothing(coded_ws, tmp_path, edit, message):
+    """These failed with a traceback while the sheet was read (openpyxl reads a sheet lazily), or never ended."""
+    import time
+
+    path = _damaged_sheet(tmp_path / "s.xlsx", edit)
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match=message) as info:
+        import_sheet(coded_ws, path, analyst="Sanne")
+    assert time.perf_counter() - t0 < 30
+    assert str(path) in info.value.render() and info.value.problems[0].fix
+    assert decisions(coded_ws) == []
+
+
+def test_xlsx_sheet_keeps_spreadsheet_row_numbers_across_empty_rows(coded_ws, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "review"
+    wb.active.append(["segment_id", "final_codes", "decision", "analyst"])
+    wb.active.cell(row=5, column=1, value="no-such-segment")
+    wb.active.cell(row=5, column=3, value="coded")
+    wb.active.cell(row=5, column=4, value="Sanne")
+    wb.save(tmp_path / "s.xlsx")
+    with pytest.raises(InputError) as info:
+        import_sheet(coded_ws, tmp_path / "s.xlsx")
+    assert info.value.problems[0].line == 5 and info.value.problems[0].field == "segment_id"

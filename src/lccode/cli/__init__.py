@@ -58,6 +58,19 @@ def main():
         err.print("[bold red]Error:[/]", end=" ", markup=True)
         err.print(exc.render(), markup=False)
         sys.exit(2)
+    except OSError as exc:
+        # The file system refused a path given on the command line or found in an input (a name over 255
+        # characters, a folder where a file was expected, no permission, a full disk): the user's setup, not a bug.
+        from lccode.cli._util import console
+        from lccode.errors import LccodeError
+
+        err = LccodeError(f"the file system refused this ({exc.strerror or exc})", file=exc.filename,
+                          fix="check the path (a name of at most 255 characters), its permissions and the free disk "
+                              "space")
+        out = console(stderr=True)
+        out.print("[bold red]Error:[/]", end=" ", markup=True)
+        out.print(err.render(), markup=False)
+        sys.exit(2)
     except KeyboardInterrupt:
         from lccode.cli._util import console
 

@@ -100,12 +100,25 @@ def scan(paths: list[Path], text_column: str | None = None) -> tuple[list[tuple[
     skipped: list[Skipped] = []
     for p in paths:
         p = Path(p)
-        if not p.exists():
+        try:
+            exists = p.exists()
+        except OSError as exc:  # a name the file system cannot hold (ENAMETOOLONG), or one it will not look up
+            raise InputError(f"path cannot be looked up ({exc.strerror})", file=p,
+                             expected="a transcript file or a folder of transcripts",
+                             fix="check the path; shorten a file or folder name of over 255 characters") from None
+        if not exists:
             raise InputError("path not found", file=p, expected="a transcript file or a folder of transcripts",
                              fix="check the spelling of the file or folder")
         folder = p if p.is_dir() else p.parent
         manifest = find_manifest(folder)
         metas = load_manifest(manifest) if manifest else {}
+        if manifest and not metas and p.is_dir():
+            # A folder with a manifest gives the files it lists; one that lists none would otherwise be ignored
+            # and every file in the folder read without its metadata.
+            raise InputError("the manifest lists no transcripts", file=manifest,
+                             expected="a row (CSV) or an entry under 'transcripts:' (YAML) per transcript file",
+                             fix="add a row per transcript file, or delete the manifest to read every file in the "
+                                 "folder without metadata")
         if not p.is_dir():
             found.append((p, metas.get(p.name)))
             continue
@@ -127,12 +140,20 @@ def scan(paths: list[Path], text_column: str | None = None) -> tuple[list[tuple[
                 log.warning("%s does not list %d file(s) in %s, so they are not added: %s", manifest.name,
                             len(left), folder, ", ".join(left))
             continue
+        here = []
         for f in files:
             reason = _not_a_transcript(f, text_column)
             if reason:
-                skipped.append(Skipped(f, reason))
+                here.append(Skipped(f, reason))
             else:
                 found.append((f, None))
+        if here and len(here) == len(files):  # a folder of memos, PDFs or word lists: nothing would be added
+            shown = "; ".join(f"{s.path.name}: {s.reason}" for s in here[:3]) + ("; ..." if len(here) > 3 else "")
+            raise InputError(f"this folder holds no transcript lccode reads ({len(here)} files left out: {shown})",
+                             file=p, expected="transcript files (" + ", ".join(FORMATS) + ")",
+                             fix="name the folder that holds the transcripts, or name a file on the command line to "
+                                 "add it anyway")
+        skipped.extend(here)
     return found, skipped
 
 

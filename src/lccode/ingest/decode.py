@@ -33,27 +33,36 @@ def check_size(size: int, path: Path, limit: int = MAX_TEXT_BYTES, what: str = "
                          fix="split it into several files (one per interview or meeting)")
 
 
-def _binary(path: Path, offset: int | None = None) -> InputError:
+def _binary_words(what: str) -> tuple[str, str]:
+    """The 'expected' and 'fix' of a binary-file message: a transcript's, or another text file's (a manifest, a
+    codebook, labelled data) named by `what`."""
+    if what == "transcript":
+        return _BINARY_EXPECTED, _BINARY_FIX
+    return f"a {what} saved as UTF-8 text", f"check that this is the right file; save the {what} as UTF-8 text"
+
+
+def _binary(path: Path, offset: int | None = None, what: str = "transcript") -> InputError:
     where = f" (a NUL byte at byte {offset})" if offset is not None else ""
-    return InputError(f"this looks like a binary file, not text{where}", file=path, expected=_BINARY_EXPECTED,
-                      fix=_BINARY_FIX)
+    expected, fix = _binary_words(what)
+    return InputError(f"this looks like a binary file, not text{where}", file=path, expected=expected, fix=fix)
 
 
-def _check_text(text: str, path: Path, guessed: str | None = None) -> str:
+def _check_text(text: str, path: Path, guessed: str | None = None, what: str = "transcript") -> str:
     """`text` if it reads as text; `guessed` names an encoding taken without proof (cp1252, or UTF-16 by its BOM)."""
+    expected, fix = _binary_words(what)
     controls = len(_CONTROL.findall(text))
     if controls > max(1, len(text) // 1000):
         m = _CONTROL.search(text)
         raise InputError(f"this looks like a binary file, not text ({controls} control characters, the first "
                          f"U+{ord(m.group()):04X} on line {text.count(chr(10), 0, m.start()) + 1})",
-                         file=path, expected=_BINARY_EXPECTED, fix=_BINARY_FIX)
+                         file=path, expected=expected, fix=fix)
     if guessed:
         # Random bytes decode as cp1252 (or UTF-16) into mostly accented letters, symbols and other scripts;
         # a Dutch or English transcript is mostly ASCII.
         high = sum(1 for ch in text if ord(ch) > 0x7F)
         if high > max(2, len(text) // 5):
             raise InputError(f"this does not read as text in {guessed} ({high} of {len(text)} characters outside "
-                             "ASCII); it may be a binary file", file=path, expected=_BINARY_EXPECTED,
+                             "ASCII); it may be a binary file", file=path, expected=expected,
                              fix="save the file as UTF-8 in your editor ('Save as' > encoding UTF-8)")
     return text
 
@@ -61,20 +70,23 @@ def _check_text(text: str, path: Path, guessed: str | None = None) -> str:
 def decode_bytes(data: bytes, path: Path, limit: int = MAX_TEXT_BYTES, what: str = "transcript") -> str:
     check_size(len(data), path, limit, what)
     if not data.strip():
-        raise InputError("the file is empty", file=path, expected="a transcript with text",
-                         fix="check that the export from your transcription tool finished, or remove the file")
+        if what == "transcript":
+            raise InputError("the file is empty", file=path, expected="a transcript with text",
+                             fix="check that the export from your transcription tool finished, or remove the file")
+        raise InputError("the file is empty", file=path, expected=f"a {what} with content",
+                         fix=f"check that this is the right file, or write the {what} into it")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 has NUL bytes, so test it before the binary check
         try:
-            return _check_text(data.decode("utf-16"), path, "UTF-16")
+            return _check_text(data.decode("utf-16"), path, "UTF-16", what)
         except UnicodeDecodeError:
             pass
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise _binary(path, nul)
+        raise _binary(path, nul, what)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return _check_text(data.decode("utf-8"), path)
+        return _check_text(data.decode("utf-8"), path, what=what)
     except UnicodeDecodeError as exc:
         utf8_error = exc
     try:
@@ -84,7 +96,7 @@ def decode_bytes(data: bytes, path: Path, limit: int = MAX_TEXT_BYTES, what: str
         raise InputError(f"cannot decode byte 0x{data[utf8_error.start]:02x}", file=path, line=line,
                          expected="text encoded as UTF-8 (or Windows-1252)",
                          fix="save the file as UTF-8 in your editor ('Save as' > encoding UTF-8)") from None
-    text = _check_text(text, path, "Windows-1252")
+    text = _check_text(text, path, "Windows-1252", what)
     log.warning("%s is not UTF-8; read it as Windows-1252 (cp1252). Save it as UTF-8 to be sure accents are right.", path)
     return text
 

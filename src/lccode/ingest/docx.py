@@ -28,6 +28,24 @@ def _check_archive(path: Path) -> None:
                   fix="save the transcript without pictures, or split it into several files")
 
 
+def _check_no_dtd(path: Path) -> None:
+    """Word never writes a DOCTYPE: one in the document part is hostile (entities python-docx would silently drop,
+    or expand), refused like in .odt and .xlsx files."""
+    from lccode.ingest.archive import has_dtd
+
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("word/document.xml") as fh:
+            head = fh.read(4096)
+    except KeyError:
+        return  # no document part: python-docx reports that below
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise InputError(f"this .docx could not be read ({exc})", file=path, expected="a Word .docx file",
+                         fix=_RESAVE) from None
+    if has_dtd(head):
+        raise InputError("word/document.xml declares a DOCTYPE or entities, or holds no XML element", file=path,
+                         expected="a Word .docx file as Word or LibreOffice save it", fix=_RESAVE)
+
+
 def read_docx_text(path: Path) -> str:
     """The paragraphs' text joined by blank lines; this joined text is what offsets refer to."""
     if not zipfile.is_zipfile(path):
@@ -35,6 +53,7 @@ def read_docx_text(path: Path) -> str:
                          expected="a Word .docx file",
                          fix="open it in Word or LibreOffice and 'Save as' .docx, or rename it if it is plain text (.txt)")
     _check_archive(path)
+    _check_no_dtd(path)
     import docx
     from docx.oxml.ns import qn
 

@@ -15,7 +15,12 @@ FIELDS = ("file", "id", "community", "level", "kind", "date", "language", "roles
 
 
 def find_manifest(folder: Path) -> Path | None:
-    return next((folder / n for n in MANIFEST_NAMES if (folder / n).is_file()), None)
+    found = [folder / n for n in MANIFEST_NAMES if (folder / n).is_file()]
+    if len(found) > 1:  # reading one and ignoring the other would give the metadata of whichever wins, silently
+        raise InputError(f"the folder has {len(found)} manifests: {', '.join(p.name for p in found)}", file=folder,
+                         expected="one manifest per folder (manifest.csv or manifest.yaml)",
+                         fix="keep the manifest that is up to date and delete or rename the other")
+    return found[0] if found else None
 
 
 def _parse_roles(value, path, line, problems) -> tuple[tuple[str, str], ...]:
@@ -43,7 +48,14 @@ def _parse_roles(value, path, line, problems) -> tuple[tuple[str, str], ...]:
                                     f"Label=role pairs separated by ';', role one of {', '.join(ROLES)}",
                                     "e.g. Interviewer=interviewer; Henk=respondent"))
             continue
-        out.append((pair[0].strip(), pair[1].strip()))
+        label, role = pair[0].strip(), pair[1].strip()
+        other = next((r for name, r in out if name.casefold() == label.casefold()), None)
+        if other is not None and other != role:  # labels are matched without case: one label, one role
+            problems.append(Problem(f"speaker label '{label}' is given two roles ({other} and {role})", path, line,
+                                    "roles", "each speaker label once, with one role",
+                                    f"keep one of '{label}={other}' and '{label}={role}'"))
+            continue
+        out.append((label, role))
     return tuple(out)
 
 
@@ -52,7 +64,9 @@ _YAML_FORMAT = "transcripts: [{file: ..., community: ...}]"
 
 
 def _csv_rows(text: str, path: Path) -> list[tuple[int, dict]]:
-    reader = csv.reader(io.StringIO(text))
+    from lccode.ingest.tabular import csv_delimiter
+
+    reader = csv.reader(io.StringIO(text), delimiter=csv_delimiter(text))
     try:
         header = next(reader, None) or []
         if "file" not in header:

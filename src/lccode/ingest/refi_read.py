@@ -101,6 +101,24 @@ class _Codings:
         return out
 
 
+def _no_text_sources(root, P: str, path: Path, qde: str) -> InputError:
+    """A project with nothing to import: not a REFI-QDA project at all, or one with only PDF, picture, audio or
+    video sources (lccode reads text sources)."""
+    from lxml import etree
+
+    if etree.QName(root).localname != "Project":
+        return InputError(f"{qde} is not a REFI-QDA project (its root element is <{etree.QName(root).localname}>)",
+                          file=path, expected="a .qdpx exported from ATLAS.ti, NVivo, MAXQDA or QualCoder (<Project>)",
+                          fix="export the project again with the tool's REFI-QDA export")
+    others = sorted({etree.QName(el).localname for kind in ("PDFSource", "PictureSource", "AudioSource", "VideoSource")
+                     for el in root.iter(f"{P}{kind}")})
+    held = f" (it holds only {', '.join(others)} sources)" if others else ""
+    return InputError(f"the project has no text source to import{held}", file=path,
+                      expected="TextSource elements: transcripts as plain text",
+                      fix="add the transcripts to the project as text documents and export it again; nothing was "
+                          "imported")
+
+
 def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str = "", community: str | None = None,
                  skip_model_codings: bool = False, segmenter=None, uncoded_as_negatives: bool = False) -> ProjectRead:
     """Parse and check a .qdpx; every source's text is segmented, coded spans kept as the coder cut them.
@@ -127,6 +145,8 @@ def read_project(path: str | Path, cb, mapping: dict | None = None, prefix: str 
 
         # Every text first: which unit the positions count is decided over the whole project.
         sources = [(src, text, _selections(src, path, P)) for src, text in source_texts(z, root, path, P)]
+        if not sources:
+            raise _no_text_sources(root, P, path, qde)
     unit = detect_unit([(text, [(a, b) for _, a, b in raw]) for _, text, raw in sources])
     if unit.unit == UTF16:
         warnings.append(unit.describe() + " (as NVivo writes them); converted to characters")

@@ -24,7 +24,11 @@ _SRT_TIME = re.compile(r"^\s*(\d{1,2}:\d{2}:\d{2},\d{3})\s+-->\s+(\d{1,2}:\d{2}:
 # [^<>] rather than [^>]: a tag never holds '<', and a cue of many unclosed "<v " would otherwise be rescanned
 # to its end from every one of them (quadratic).
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^<>]+)>")
-_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+# Markup tags (<b>, <i>, <c.yellow>, <font ...>) and WebVTT's timestamp tags inside a cue (<00:00:02.000>, as in
+# automatic captions that time each word).
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<(?:\d+:)?\d{2}:\d{2}\.\d{3}>")
+# Line ends: LF, CRLF, and CR alone (old Mac exports); a CR-only file is otherwise one long line.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _CUE_LABEL = re.compile(rf"^(?:\[({NAME})\]|({NAME}|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9 .'\-]{{0,38}}):)\s*")
 
 
@@ -65,7 +69,9 @@ def _one_cue_per_block(path, start_line: int, block: list[str], first_text: int)
 
 
 def parse_vtt(text: str, path: Path) -> list[Cue]:
-    lines = text.split("\n")
+    import html
+
+    lines = _LINE_END.split(text)
     if not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError("a WebVTT file must start with the line 'WEBVTT'", file=path, line=1,
                          expected="WEBVTT", fix="add 'WEBVTT' and a blank line at the top, or save the file as .srt if it is SubRip")
@@ -87,15 +93,21 @@ def parse_vtt(text: str, path: Path) -> list[Cue]:
         _one_cue_per_block(path, start_line, block, idx + 1)
         raw = " ".join(block[idx + 1:])
         voice = _VOICE.search(raw)
-        body = " ".join(_TAG.sub("", raw).split())
+        # WebVTT writes '&', '<' and '>' in cue text as &amp; &lt; &gt; (and a non-breaking space as &nbsp;)
+        body = " ".join(html.unescape(_TAG.sub("", raw)).split())
         if body:
-            cues.append(Cue(start_line, t0, t1, voice.group(1).strip() if voice else None, body))
+            cues.append(Cue(start_line, t0, t1, " ".join(html.unescape(voice.group(1)).split()) or None if voice else None,
+                            body))
     return _label_speakers(cues)
 
 
 def parse_srt(text: str, path: Path) -> list[Cue]:
+    if text.lstrip("\ufeff").startswith("WEBVTT"):
+        raise InputError("this is a WebVTT file (it starts with 'WEBVTT'), not SubRip", file=path, line=1,
+                         expected="SubRip cues: a number, a timing line like 00:01:02,500 --> 00:01:07,900, text",
+                         fix="rename the file to .vtt")
     cues = []
-    for start_line, block in _blocks(text.split("\n")):
+    for start_line, block in _blocks(_LINE_END.split(text)):
         lines = block[1:] if block[0].strip().isdigit() else block
         if not lines:
             _bad_cue(path, start_line, "a cue number with nothing after it", "a timing line and text", "remove the empty cue")

@@ -28,6 +28,9 @@ MAX_XLSX_UNPACKED = 300 * 2**20
 MAX_XLSX_PART = 100 * 2**20  # one XML part unpacked (the sheet, the shared strings)
 MAX_XLSX_MEMBERS = 10_000
 MAX_COLUMNS = 1_000  # read from the header row; a sheet may claim 16,384 columns and a million rows
+# Excel's last row. A sheet may number a row far past it (<row r="99999999999">), and openpyxl yields an empty row
+# for every number a sheet skips: without this bound, reading such a sheet never ends.
+MAX_XLSX_ROWS = 1_048_576
 _XLSX_EXPECTED = "an Excel .xlsx workbook"
 _XLSX_FIX = "open and re-save it in Excel or LibreOffice"
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -45,6 +48,22 @@ def json_depth(line: str) -> int:
         elif tok in "]}":
             depth -= 1
     return deepest
+
+
+def csv_delimiter(text: str) -> str:
+    """The separator of a CSV text, from its header line: Excel with Dutch (and most European) settings saves
+    "CSV" with semicolons, and some tools with tabs. A comma when the header has none of them (one column)."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return max(",;\t", key=first.count)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def json_lines(text: str) -> list[str]:
+    """The lines of a JSON-lines text. Only CR/LF end a line: str.splitlines would also split at U+2028, U+2029,
+    U+0085 and the other separators JSON allows unescaped inside a string, breaking a valid line in two."""
+    return _LINE_END.split(text)
 
 
 class JsonInt:
@@ -110,7 +129,8 @@ def columns(path: Path) -> list[str] | None:
             return [str(c).strip() for c in first if c is not None]
         from lccode.ingest.decode import read_text
 
-        return next(csv.reader(io.StringIO(read_text(path))), [])
+        text = read_text(path)
+        return next(csv.reader(io.StringIO(text), delimiter=csv_delimiter(text)), [])
     except Exception:  # noqa: BLE001 - any unreadable table is reported by the reader itself
         return None
 
@@ -134,8 +154,39 @@ def _table_rows(header: list[str], body, path: Path, text_column: str | None) ->
     return rows
 
 
-def _open_xlsx(path: Path):
-    """The workbook (read-only, cached values instead of formulas) and its first sheet, after the package checks.
+def _past_last_row(path: Path, n: int) -> InputError:
+    return InputError(f"the sheet numbers a row past row {MAX_XLSX_ROWS:,}, the last a spreadsheet can have",
+                      file=path, line=n, expected=f"rows numbered 1 to {MAX_XLSX_ROWS:,}", fix=_XLSX_FIX)
+
+
+def xlsx_values(path: Path, prefer: str | None = None) -> list[tuple[int, list]]:
+    """The rows of a workbook's sheet `prefer` (else its first sheet) that hold a value, each with its row number
+    as the spreadsheet shows it; rows past MAX_XLSX_ROWS are refused and a damaged sheet is an InputError. The
+    empty rows openpyxl makes for every row number a sheet skips are never kept (for review sheets)."""
+    wb, sheet = _open_xlsx(path, prefer)
+    values = []
+    try:
+        # As wide as the header row: a row is then a few cells, however many empty ones the sheet claims.
+        first = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+        width = max((i + 1 for i, v in enumerate(first) if v is not None), default=1)
+        for n, row in enumerate(sheet.iter_rows(max_col=width, values_only=True), 1):
+            if n > MAX_XLSX_ROWS:
+                raise _past_last_row(path, n)
+            if any(v is not None for v in row):
+                values.append((n, list(row)))
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet fails while it is streamed
+        raise InputError(f"the spreadsheet could not be read ({type(exc).__name__})", file=path,
+                         expected=_XLSX_EXPECTED, fix=_XLSX_FIX) from None
+    finally:
+        wb.close()
+    return values
+
+
+def _open_xlsx(path: Path, prefer: str | None = None):
+    """The workbook (read-only, cached values instead of formulas) and its first sheet (or the sheet named
+    `prefer`, when there is one), after the package checks.
 
     The sheet's own claim about its size (`<dimension ref="A1:XFD1048576"/>`) is dropped: openpyxl would pad every
     row to it. Every XML part is checked for a DOCTYPE before openpyxl parses it."""
@@ -161,7 +212,7 @@ def _open_xlsx(path: Path):
         if not wb.worksheets:
             wb.close()
             raise InputError("the workbook has no sheet", file=path, expected=_XLSX_EXPECTED, fix=_XLSX_FIX)
-        sheet = wb.worksheets[0]
+        sheet = wb[prefer] if prefer in wb.sheetnames else wb.worksheets[0]
         if hasattr(sheet, "reset_dimensions"):
             sheet.reset_dimensions()
     except InputError:
@@ -189,6 +240,8 @@ def read_xlsx_rows(path: Path, text_column: str | None = None) -> list[dict]:
             if not header:
                 return
             for n, r in enumerate(sheet.iter_rows(min_row=2, max_col=len(header), values_only=True), 2):
+                if n > MAX_XLSX_ROWS:
+                    raise _past_last_row(path, n)
                 if all(v is None for v in r):
                     continue  # an empty row (openpyxl makes one for each row number a sheet skips)
                 sizes = [0 if v is None else len(str(v)) for v in r]
@@ -203,6 +256,16 @@ def read_xlsx_rows(path: Path, text_column: str | None = None) -> list[dict]:
                                      fix="split the sheet into several files (one per interview or survey)")
                 yield n, list(r)
 
+        want = text_column or TEXT
+        if want not in header and len(wb.sheetnames) > 1:
+            # Only the first sheet is read: say so, rather than list the columns of a sheet the user did not mean.
+            raise InputError(f"no '{want}' column in the first sheet ('{wb.sheetnames[0]}'), the only sheet lccode "
+                             f"reads; the workbook has {len(wb.sheetnames)} sheets: {', '.join(wb.sheetnames[:10])}",
+                             file=path, line=1, field=want,
+                             expected=f"the segments on the first sheet, under a '{want}' header; found: "
+                                      f"{', '.join(h for h in header if h) or 'none'}",
+                             fix="move the sheet with the segments to the front (or save it as a workbook of its "
+                                 "own), or pass --text-column COLUMN")
         rows = _table_rows(header, body(), path, text_column)
     except InputError:
         raise
@@ -225,13 +288,13 @@ def read_rows(text: str, path: Path, text_column: str | None = None) -> list[dic
     want = text_column or TEXT
     rows = []
     if path.suffix.lower() == ".jsonl":
-        for n, line in enumerate(text.splitlines(), 1):
+        for n, line in enumerate(json_lines(text), 1):
             if not line.strip():
                 continue
             obj = _json_row(line, n, path, want)
             rows.append(obj | {TEXT: obj[want], "_line": n})
     else:
-        reader = csv.reader(io.StringIO(text))
+        reader = csv.reader(io.StringIO(text), delimiter=csv_delimiter(text))
         limit = csv.field_size_limit()
         csv.field_size_limit(MAX_FIELD)
         try:

@@ -26,35 +26,30 @@ def read_sheet(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     if not path.is_file():
         raise InputError("file not found", file=path, fix="check the path")
     if sheet_format(path) == "xlsx":
-        from openpyxl import load_workbook
+        from lccode.ingest.tabular import xlsx_values
 
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several types for damaged files
-            raise InputError(f"cannot read this Excel file ({exc.__class__.__name__})", file=path,
-                             expected="an .xlsx file written by 'lccode review export'",
-                             fix="save it again as .xlsx (Excel workbook)") from None
-        sheet = wb["review"] if "review" in wb.sheetnames else wb.worksheets[0]
-        values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        wb.close()
+        # The package checks of transcript workbooks (size, DOCTYPE, damaged parts, rows numbered past Excel's
+        # last row), each an InputError naming the file: a damaged sheet fails while it is read, not when opened.
+        numbered = [(n, ["" if v is None else str(v) for v in row]) for n, row in xlsx_values(path, prefer="review")]
     else:
-        from lccode.ingest.decode import decode_bytes
+        from lccode.ingest.decode import read_text
 
-        text = decode_bytes(path.read_bytes(), path)
+        text = read_text(path, what="review sheet")
         first = text.splitlines()[0] if text else ""
         # Excel with Dutch settings saves CSV with semicolons; take whichever separator the header uses.
         delim = max(",;\t", key=first.count)
         from lccode.export._common import from_sheet
 
         try:
-            values = [[from_sheet(c) for c in row] for row in csv.reader(io.StringIO(text), delimiter=delim)]
+            numbered = [(n, [from_sheet(c) for c in row])
+                        for n, row in enumerate(csv.reader(io.StringIO(text), delimiter=delim), 1)]
         except csv.Error as exc:
             raise InputError(f"not valid CSV ({exc})", file=path, expected="the CSV written by 'lccode review export'",
                              fix="save the sheet again as CSV") from None
-    if not values:
+    if not numbered:
         raise InputError("the sheet is empty", file=path, expected="a header row and one row per segment")
-    header = [h.strip().lower() for h in values[0]]
-    return header, [(n, row) for n, row in enumerate(values[1:], 2) if any(str(c).strip() for c in row)]
+    header = [h.strip().lower() for h in numbered[0][1]] if numbered[0][0] == 1 else []
+    return header, [(n, row) for n, row in numbered if n > 1 and any(str(c).strip() for c in row)]
 
 
 def code_lookup(cb) -> dict[str, str]:

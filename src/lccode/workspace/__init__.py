@@ -64,7 +64,19 @@ class Workspace(TranscriptStore, RunStore, PredictionStore, DecisionStore):
         if not (root / DB_NAME).is_file():
             raise LccodeError("no lccode workspace here", file=root, expected=f"a folder with {DB_NAME}",
                               fix=f"create one with: lccode init {root}")
-        ws = cls(root, connect(root / DB_NAME))
+        try:  # only the file itself: a migration that fails is lccode's bug, not the user's file
+            conn = connect(root / DB_NAME)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:  # not an SQLite file (damaged, truncated, overwritten), or locked
+            if "locked" in str(exc):
+                raise LccodeError(f"the workspace database is in use ({exc})", file=root / DB_NAME,
+                                  fix="wait for the other lccode command on this workspace to finish, then run this "
+                                      "one again") from None
+            raise LccodeError(f"the workspace database cannot be opened ({exc})", file=root / DB_NAME,
+                              expected=f"the {DB_NAME} that 'lccode init' made",
+                              fix=f"restore {DB_NAME} from a backup, or create a new workspace with 'lccode init' "
+                                  "and add the transcripts again") from None
+        ws = cls(root, conn)
         migrate(ws.conn)
         ws.mark_interrupted_runs()
         return ws
