@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 from lccode.errors import InputError
@@ -154,6 +155,21 @@ def _table_rows(header: list[str], body, path: Path, text_column: str | None) ->
     return rows
 
 
+@contextmanager
+def _streamed(wb, path: Path):
+    """While a sheet is read: a damaged one fails only as it is streamed, so any error but lccode's own becomes one
+    InputError naming the file; the workbook is closed either way."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl and the XML parser raise many types for damaged sheets
+        raise InputError(f"the spreadsheet could not be read ({type(exc).__name__})", file=path,
+                         expected=_XLSX_EXPECTED, fix=_XLSX_FIX) from None
+    finally:
+        wb.close()
+
+
 def _past_last_row(path: Path, n: int) -> InputError:
     return InputError(f"the sheet numbers a row past row {MAX_XLSX_ROWS:,}, the last a spreadsheet can have",
                       file=path, line=n, expected=f"rows numbered 1 to {MAX_XLSX_ROWS:,}", fix=_XLSX_FIX)
@@ -165,7 +181,7 @@ def xlsx_values(path: Path, prefer: str | None = None) -> list[tuple[int, list]]
     empty rows openpyxl makes for every row number a sheet skips are never kept (for review sheets)."""
     wb, sheet = _open_xlsx(path, prefer)
     values = []
-    try:
+    with _streamed(wb, path):
         # As wide as the header row: a row is then a few cells, however many empty ones the sheet claims.
         first = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
         width = max((i + 1 for i, v in enumerate(first) if v is not None), default=1)
@@ -174,13 +190,6 @@ def xlsx_values(path: Path, prefer: str | None = None) -> list[tuple[int, list]]
                 raise _past_last_row(path, n)
             if any(v is not None for v in row):
                 values.append((n, list(row)))
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a damaged sheet fails while it is streamed
-        raise InputError(f"the spreadsheet could not be read ({type(exc).__name__})", file=path,
-                         expected=_XLSX_EXPECTED, fix=_XLSX_FIX) from None
-    finally:
-        wb.close()
     return values
 
 
@@ -228,7 +237,7 @@ def read_xlsx_rows(path: Path, text_column: str | None = None) -> list[dict]:
     from lccode.ingest.decode import MAX_TEXT_BYTES
 
     wb, sheet = _open_xlsx(path)
-    try:
+    with _streamed(wb, path):
         header = [str(c).strip() if c is not None else ""
                   for c in next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())]
         while header and not header[-1]:
@@ -267,13 +276,6 @@ def read_xlsx_rows(path: Path, text_column: str | None = None) -> list[dict]:
                              fix="move the sheet with the segments to the front (or save it as a workbook of its "
                                  "own), or pass --text-column COLUMN")
         rows = _table_rows(header, body(), path, text_column)
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a damaged sheet fails while it is streamed
-        raise InputError(f"the spreadsheet could not be read ({type(exc).__name__})", file=path,
-                         expected=_XLSX_EXPECTED, fix=_XLSX_FIX) from None
-    finally:
-        wb.close()
     return _non_empty(rows, path)
 
 

@@ -112,7 +112,7 @@ def save_ensemble(model: Ensemble, tokenizer, folder: Path, meta: dict, deltas: 
     import shutil
     import tempfile
 
-    from lccode.model.modeling import META_FILE, save_model
+    from lccode.model.modeling import META_FILE, publish, save_model
 
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -137,16 +137,7 @@ def save_ensemble(model: Ensemble, tokenizer, folder: Path, meta: dict, deltas: 
         from lccode.model.model_card import write_card
 
         write_card(tmp, meta)
-        for f in tmp.iterdir():
-            if f.is_file():
-                f.chmod(0o644)
-        tmp.chmod(0o755)
-        if folder.exists():
-            backup = folder.with_name(folder.name + ".previous")
-            if backup.exists():
-                shutil.rmtree(backup)
-            folder.rename(backup)
-        tmp.rename(folder)
+        publish(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

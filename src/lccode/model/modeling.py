@@ -206,19 +206,27 @@ def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict, delta: 
         from lccode.model.model_card import write_card
 
         write_card(tmp, meta)
-        for f in tmp.iterdir():
-            f.chmod(0o644)
-        tmp.chmod(0o755)
-        if folder.exists():
-            backup = folder.with_name(folder.name + ".previous")
-            if backup.exists():
-                shutil.rmtree(backup)
-            folder.rename(backup)
-        tmp.rename(folder)
+        publish(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return meta
+
+
+def publish(tmp: Path, folder: Path) -> None:
+    """Make a fully written temp folder the model folder in one rename; a model already there becomes
+    `<name>.previous` (the one before that is removed)."""
+    import shutil
+
+    for f in tmp.rglob("*"):
+        f.chmod(0o644 if f.is_file() else 0o755)
+    tmp.chmod(0o755)
+    if folder.exists():
+        backup = folder.with_name(folder.name + ".previous")
+        if backup.exists():
+            shutil.rmtree(backup)
+        folder.rename(backup)
+    tmp.rename(folder)
 
 
 def head_tensors(model: LcClassifier) -> dict:
