@@ -189,7 +189,8 @@ def retrain_cmd(workspace: Path = WorkspaceOpt,
                     f"in {out['seconds']:.0f} s; coded {out['coded']} segments with it. Dev micro-F1 "
                     f"{out['dev_micro_f1']:.3f}" + (f" (was {parent:.3f})" if parent is not None else "") + ".\n"
                     f"The queue now follows the new model: lccode review serve -w {workspace}. The full retrain "
-                    f"(also the encoder's top layers, minutes): lccode train --from-workspace {workspace}")
+                    f"(also the encoder's top layers; about an hour per model on a 2-core CPU, minutes on a GPU): "
+                    f"lccode train --from-workspace {workspace}")
 
 
 def register(app: typer.Typer):
