@@ -13,7 +13,6 @@ its own checksum when loaded; the ensemble's checksum covers the members' in ord
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import torch
@@ -109,17 +108,12 @@ def joint_digest(member_digests: list[str]) -> str:
 def save_ensemble(model: Ensemble, tokenizer, folder: Path, meta: dict, deltas: list, base=None,
                   member_metas: list[dict] | None = None) -> dict:
     """Write every member as an ordinary model folder, then the joint lccode.json, atomically (temp folder, rename)."""
-    import shutil
-    import tempfile
-
-    from lccode.model.modeling import META_FILE, publish, save_model
+    from lccode.model.modeling import publish, save_model, staged
 
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder.parent))
     seeds = [e.get("seed") for e in (meta.get("ensemble") or {}).get("members", [])]
     member_metas = member_metas or [{"seed": seeds[i]} if i < len(seeds) else {} for i in range(len(model.members))]
-    try:
+    with staged(folder) as tmp:
         digests = []
         for i, member in enumerate(model.members):
             own = {k: v for k, v in meta.items() if k not in ("ensemble", "review_model")}
@@ -133,14 +127,7 @@ def save_ensemble(model: Ensemble, tokenizer, folder: Path, meta: dict, deltas: 
                                            "seed": member_metas[i].get("seed")}
                                           for i, d in enumerate(digests)],
                               "shared_layers": model.shared_layers, "combine": "mean of logits"})
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
-        from lccode.model.model_card import write_card
-
-        write_card(tmp, meta)
-        publish(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        publish(tmp, folder, meta)
     return meta
 
 

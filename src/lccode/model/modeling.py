@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -176,9 +177,6 @@ def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict, delta: 
 
     With `delta` (names of the fine-tuned encoder parameters) and a provisioned `base` folder, only those
     parameters are stored (fp16) and the base is named by its checksum; otherwise the whole encoder."""
-    import shutil
-    import tempfile
-
     from safetensors.torch import save_file
 
     if hasattr(model, "members"):  # lccode.model.ensemble: `delta` then holds one list of names per member
@@ -186,9 +184,7 @@ def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict, delta: 
 
         return save_ensemble(model, tokenizer, folder, meta, delta or [None] * len(model.members), base)
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder.parent))
-    try:
+    with staged(folder) as tmp:
         info = _base_info(base) if base is not None and delta else {}
         if info.get("weights_sha256"):
             params = dict(model.encoder.named_parameters())
@@ -202,22 +198,34 @@ def save_model(model: LcClassifier, tokenizer, folder: Path, meta: dict, delta: 
         save_file(head_tensors(model), str(tmp / HEAD_FILE))
         digest = weights_hash(tmp, meta["encoder"].get("base_weights_sha256"))
         meta = dict(meta, weights_sha256=digest, model_id=f"{meta['name']}@{digest[:12]}")
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
-        from lccode.model.model_card import write_card
-
-        write_card(tmp, meta)
-        publish(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        publish(tmp, folder, meta)
     return meta
 
 
-def publish(tmp: Path, folder: Path) -> None:
-    """Make a fully written temp folder the model folder in one rename; a model already there becomes
-    `<name>.previous` (the one before that is removed)."""
+@contextmanager
+def staged(folder: Path):
+    """A temp folder beside `folder` to write a model into; removed if the save stops before `publish`."""
+    import shutil
+    import tempfile
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder.parent))
+    try:
+        yield tmp
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def publish(tmp: Path, folder: Path, meta: dict) -> None:
+    """Write lccode.json and the model card into the staged folder, then make it the model folder in one rename; a
+    model already there becomes `<name>.previous` (the one before that is removed)."""
     import shutil
 
+    from lccode.model.model_card import write_card
+
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    write_card(tmp, meta)
     for f in tmp.rglob("*"):
         f.chmod(0o644 if f.is_file() else 0o755)
     tmp.chmod(0o755)
