@@ -1,7 +1,8 @@
 """Several fine-tuned classifiers over one base encoder, read as one model: their logits are averaged.
 
 Members differ only in what training changed (on the CPU, the top encoder layers and the heads), so the frozen lower
-layers run once per batch and each member adds its top layers: two members cost about 1.3x one model's coding time.
+layers run once per batch and each member adds its top layers: three members took 1.64x one member's coding time
+(`bench_ensemble` in scripts/bench_model.py; counting layers alone would say 1.67x).
 On the bundled data, averaging two or three independently seeded runs was the largest measured gain on whole
 transcripts (see the README's figures); averaging their weights instead gained nothing.
 
