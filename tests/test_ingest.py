@@ -516,3 +516,24 @@ def test_docx_with_a_doctype_is_refused(tmp_path):
     with pytest.raises(InputError, match="word/document.xml declares a DOCTYPE"):
         read_transcript(f)
     assert read_transcript(src).turns  # the fixture itself still reads
+
+
+def test_docx_with_a_corrupt_compressed_document_is_refused(tmp_path):
+    """A damaged deflate stream surfaces from zipfile as zlib.error, not BadZipFile (found by the fuzz test)."""
+    import zipfile
+
+    src = FIXTURES / "transcripts" / "nl_roles_interview.docx"
+    f = tmp_path / "t.docx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zout:
+        for m in zin.infolist():
+            zout.writestr(m.filename, zin.read(m.filename), compress_type=zipfile.ZIP_DEFLATED)
+    data = bytearray(f.read_bytes())
+    with zipfile.ZipFile(f) as z:
+        info = z.getinfo("word/document.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for k in range(start + 2, start + 40):  # the deflate block header and its first codes
+        data[k] ^= 0x55
+    f.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"this \.docx could not be read") as err:
+        read_transcript(f)
+    assert str(f) in err.value.render()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from lccode.errors import InputError
@@ -17,6 +18,8 @@ from lccode.errors import InputError
 MAX_XML_DEPTH = 100  # a REFI code tree or an .odt list nests a handful of levels
 _PROLOG_BYTES = 4096
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+# what zipfile raises for a damaged archive or member: a corrupt deflate stream surfaces as zlib.error
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError)
 
 
 def members(path: Path, what: str, expected: str, fix: str) -> list[zipfile.ZipInfo]:
@@ -24,7 +27,7 @@ def members(path: Path, what: str, expected: str, fix: str) -> list[zipfile.ZipI
     try:
         with zipfile.ZipFile(path) as zf:
             return zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"this {what} could not be read ({exc})", file=path, expected=expected, fix=fix) from None
 
 

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from lccode.errors import InputError
+from lccode.ingest.archive import ZIP_ERRORS
 
 MAX_DOCX_BYTES = 100 * 2**20     # the file itself (pictures included)
 MAX_UNPACKED_BYTES = 300 * 2**20  # all members unpacked: python-docx reads every part into memory
@@ -38,7 +39,7 @@ def _check_no_dtd(path: Path) -> None:
             head = fh.read(4096)
     except KeyError:
         return  # no document part: python-docx reports that below
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"this .docx could not be read ({exc})", file=path, expected="a Word .docx file",
                          fix=_RESAVE) from None
     if has_dtd(head):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lccode.errors import InputError
+from lccode.ingest.archive import ZIP_ERRORS
 
 MAX_QDE_BYTES = 200 * 2**20      # project.qde unpacked
 MAX_PROJECT_TEXT_BYTES = 200 * 2**20  # all text sources together
@@ -43,7 +44,7 @@ def read_member(z: zipfile.ZipFile, name: str, path: Path) -> bytes:
     """A member's bytes; a damaged archive is an InputError, not a zipfile traceback."""
     try:
         return z.read(name)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"{name} in the .qdpx could not be read ({exc})", file=path,
                          expected="a .qdpx file (a zip with project.qde)", fix=EXPORT_AGAIN) from None
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lccode.errors import InputError
+from lccode.ingest.archive import ZIP_ERRORS
 
 _MARKER = re.compile(r"\s*\[lccode id: ([a-z][a-z0-9_]*)\]")
 
@@ -53,7 +54,7 @@ def read_codes(path: str | Path) -> list[RefiCode]:
         with z:
             try:
                 xml, where = z.read(qde), f"{path}:{qde}"
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            except ZIP_ERRORS as exc:
                 raise InputError(f"{qde} could not be read ({exc})", file=path, expected="a REFI-QDA project",
                                  fix="export the project again from your QDA tool") from None
     else:
