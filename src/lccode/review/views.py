@@ -64,8 +64,8 @@ def turn_codes(ws, seg, model_id: str, proposed: list[str], views) -> list:
     if seg.turn_index is None:
         return []
     found: list[str] = []
-    for other in ws.segments(transcripts=[seg.transcript_id]):
-        if other.turn_index == seg.turn_index and other.key != seg.key and (p := ws.prediction(other.key, model_id)):
+    for other, p in ws.coded_segments(model_id, transcript=seg.transcript_id):  # one query, not one per sentence
+        if other.turn_index == seg.turn_index and other.key != seg.key:
             found += [c for c in p.codes if c not in proposed and c not in found and c in views]
     return [views[c] for c in found]
 
