@@ -537,3 +537,112 @@ def test_docx_with_a_corrupt_compressed_document_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"this \.docx could not be read") as err:
         read_transcript(f)
     assert str(f) in err.value.render()
+
+
+# -- found by a malformed-input probe: timings, BOM-less UTF-16, unclosed voice tags, one-off speakers --------------
+
+@pytest.mark.parametrize("name, body, line", [
+    ("t.vtt", "WEBVTT\n\n00:99:05.000 --> 00:99:09.000\n<v Anna>Hallo.\n", 3),
+    ("t.vtt", "WEBVTT\n\n00:01.000 --> 00:75.000\n<v Anna>Hallo.\n", 3),  # mm:ss.ttt without hours
+    ("t.srt", "1\n00:00:01,000 --> 00:00:02,000\nANNA: Hallo.\n\n2\n00:00:75,000 --> 00:01:20,000\nBOB: Hoi.\n", 6),
+])
+def test_subtitle_minutes_or_seconds_of_60_or_more_are_refused(tmp_path, name, body, line):
+    f = tmp_path / name
+    f.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_transcript(f)
+    (p,) = info.value.problems
+    assert (Path(p.file), p.line) == (f, line) and "minutes or seconds out of range" in p.message
+    assert "with minutes and seconds below 60" in p.expected and p.fix
+
+
+def test_vtt_hours_past_99_are_read(tmp_path):
+    f = tmp_path / "t.vtt"
+    f.write_text("WEBVTT\n\n100:00:01.000 --> 100:00:02.500\n<v Anna>Nog steeds bezig.\n", encoding="utf-8")
+    (turn,) = read_transcript(f).turns
+    assert (turn.t_start, turn.t_end) == (360001.0, 360002.5)
+
+
+def test_vtt_cue_ending_before_it_starts_names_its_timing(tmp_path):
+    f = tmp_path / "t.vtt"
+    f.write_text("WEBVTT\n\n00:00:05.000 --> 00:00:03.000\n<v Anna>Hallo.\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_transcript(f)
+    (p,) = info.value.problems
+    assert p.line == 3 and "cue ends before it starts ('00:00:05.000 --> 00:00:03.000')" in p.message
+    assert p.expected == "an end time at or after the start time" and p.fix
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("name, body, turns", [
+    ("t.txt", "Interviewer: Hoe begon het café-overleg?\r\n\r\nHenk: Met één telefoontje.\r\n",
+     [("Interviewer", "Hoe begon het café-overleg?"), ("Henk", "Met één telefoontje.")]),
+    ("t.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Anna>Zin één.\n", [("Anna", "Zin één.")]),
+    ("t.srt", "1\n00:00:01,000 --> 00:00:02,000\nANNA: Zin één.\n", [("Anna", "Zin één.")]),
+])
+def test_utf16_without_a_bom_is_read(tmp_path, codec, name, body, turns):
+    """Some Windows tools write UTF-16 without a BOM; it was refused as a binary (it is full of NUL bytes)."""
+    f = tmp_path / name
+    f.write_bytes(body.encode(codec))
+    tr = read_transcript(f)
+    assert turn_texts(tr) == turns  # offsets count characters of the decoded text
+    if name == "t.txt":
+        assert tr.text == body
+
+
+@pytest.mark.parametrize("data", [
+    bytes(b for i in range(300) for b in (i % 7 + 1, 0)),  # little-endian 16-bit numbers: decodes to controls
+    b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR" * 40,  # NULs at both even and odd bytes
+    "Anna: Hallo.\n".encode("utf-16-le")[:-1],  # an odd number of bytes is not UTF-16
+])
+def test_binaries_with_nul_bytes_are_still_refused(tmp_path, data):
+    f = tmp_path / "t.txt"
+    f.write_bytes(data)
+    with pytest.raises(InputError, match="binary file, not text"):
+        read_transcript(f)
+
+
+@pytest.mark.parametrize("cue, line, text", [
+    ("<v Anna Hello there", 7, "Anna Hello there"),
+    ("First line\n<v.loud Anna de Vries <i>Hello</i>", 8, "First line Anna de Vries Hello"),
+])
+def test_vtt_voice_tag_without_its_closing_bracket_is_text_without_a_speaker(tmp_path, caplog, cue, line, text):
+    """Where the name ends cannot be known; the cue keeps its words and does not join the previous speaker's turn."""
+    f = tmp_path / "t.vtt"
+    f.write_text(f"WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Bob>Hi.\n\n00:00:04.000 --> 00:00:06.000\n{cue}\n\n"
+                 "00:00:07.000 --> 00:00:08.000\n<v Bob>Ja.\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        tr = read_transcript(f)
+    assert turn_texts(tr) == [("Bob", "Hi."), (None, text), ("Bob", "Ja.")]
+    assert [(t.t_start, t.t_end) for t in tr.turns] == [(1.0, 3.0), (4.0, 6.0), (7.0, 8.0)]
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert f"{f}:{line}: 1 WebVTT voice tag(s) without the closing '>'" in warning
+    assert "Anna" not in warning  # file and line only, never a participant's name
+
+
+@pytest.mark.parametrize("text, turns", [
+    ("Anna: Hallo daar.\n\nBob: Hoi.\n", [("Anna", "Hallo daar."), ("Bob", "Hoi.")]),
+    ("Anna: Hallo daar.\n\nBob: Hoi.\n\nAnna: Tot ziens.\n", [("Anna", "Hallo daar."), ("Bob", "Hoi."),
+                                                             ("Anna", "Tot ziens.")]),
+    ("Anna: Hallo daar.\nBob: Hoi.\n", [("Anna", "Hallo daar."), ("Bob", "Hoi.")]),
+    # A title and header lines before the first turn stay text; a header word is never a speaker.
+    ("Gesprek 12 maart\n\nDatum: 12-03-2026\n\nAnna: Hallo daar.\n\nBob: Hoi.\n",
+     [(None, "Gesprek 12 maart\n\nDatum: 12-03-2026"), ("Anna", "Hallo daar."), ("Bob", "Hoi.")]),
+])
+def test_speakers_who_speak_once_are_speakers(text, turns):
+    assert [(t.speaker, text[t.start_char:t.end_char]) for t in parse_turns(text)] == turns
+
+
+@pytest.mark.parametrize("text", [
+    "Note: the meeting was held in Enschede. Anna and Bob talked about the fieldlab.\n",
+    "Note: the meeting was held in Enschede.\nConclusion: we go on.\n",
+    "Anna: Hallo daar, hoe gaat het?\n",  # one label is no convention: it reads like the "Note:" line
+    "Note: the meeting was held in Enschede.\n\nIt went well; Bob: agreed.\n",
+])
+def test_prose_with_a_colon_is_not_split_into_turns(text):
+    assert [(t.speaker, text[t.start_char:t.end_char]) for t in parse_turns(text)] == [(None, text.strip())]
+
+
+def test_a_one_off_label_inside_a_paragraph_stays_speech():
+    text = "Anna: Hallo daar.\n\nBob: We hebben twee punten.\nTwo: the floor slabs are good.\n"
+    assert [t.speaker for t in parse_turns(text)] == ["Anna", "Bob"]

@@ -1,5 +1,5 @@
-"""Bytes to text: UTF-8, UTF-8 with BOM, UTF-16 with BOM (Notepad's "Unicode"), then cp1252 with a warning;
-binaries refused.
+"""Bytes to text: UTF-8, UTF-8 with BOM, UTF-16 with BOM (Notepad's "Unicode") or without one (as some Windows
+tools write it), then cp1252 with a warning; binaries refused.
 
 A text file is text all the way through: a NUL byte anywhere, or control characters that no editor writes,
 mark a binary (an image, a .doc, an archive renamed .txt). Windows-1252 can decode almost any byte string, so the
@@ -67,6 +67,27 @@ def _check_text(text: str, path: Path, guessed: str | None = None, what: str = "
     return text
 
 
+def _utf16_without_bom(data: bytes, path: Path, what: str) -> str | None:
+    """The text of UTF-16 written without a BOM, else None (then the NUL bytes mark a binary).
+
+    Text in a Latin script is mostly ASCII, so in UTF-16 nearly every high byte is NUL and hardly any low byte is:
+    odd bytes for little-endian, even ones for big-endian. A binary has NULs at both, or decodes into control
+    characters and other scripts, which `_check_text` refuses.
+    """
+    sample = data[:8192]
+    pairs = len(sample) // 2
+    if len(data) % 2 or not pairs:
+        return None
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    for codec, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if high >= pairs * 0.6 and low <= pairs * 0.02:
+            try:
+                return _check_text(data.decode(codec), path, "UTF-16", what)
+            except (UnicodeDecodeError, InputError):
+                return None
+    return None
+
+
 def decode_bytes(data: bytes, path: Path, limit: int = MAX_TEXT_BYTES, what: str = "transcript") -> str:
     check_size(len(data), path, limit, what)
     if not data.strip():
@@ -82,7 +103,10 @@ def decode_bytes(data: bytes, path: Path, limit: int = MAX_TEXT_BYTES, what: str
             pass
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise _binary(path, nul, what)
+        text = _utf16_without_bom(data, path, what)
+        if text is None:
+            raise _binary(path, nul, what)
+        return text
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

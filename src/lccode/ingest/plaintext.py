@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from lccode.ingest.speakers import KNOWN_LABELS, STAGE_WORDS, TIMESTAMP_ONLY, is_speaker_id, label_pattern, match_label, parse_seconds
+from lccode.ingest.speakers import KNOWN_LABELS, PROSE_WORDS, STAGE_WORDS, TIMESTAMP_ONLY, is_speaker_id, label_pattern, match_label, parse_seconds
 from lccode.records import Turn
 
 
@@ -18,10 +18,10 @@ def _lines(text: str):
 
 def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) -> set[str]:
     """Labels used as speakers: labels the manifest names, role words, stamped labels, bracketed ids ("[id1]"),
-    or names that open at least two lines.
+    names that open at least two lines, and every name of a transcript labelled throughout.
 
-    One "Note: ..." line must not become a speaker, so an unstamped name counts only when repeated; a stage
-    direction ("[Laughter]") never does.
+    One "Note: ..." line must not become a speaker, so an unstamped name counts only when repeated or when every
+    turn of the text opens with a label; a stage direction ("[Laughter]") never does.
     """
     counts, stamped = Counter(), set()
     for _, line in _lines(text):
@@ -30,8 +30,28 @@ def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) ->
             counts[m[0].casefold()] += 1
             if m[1] is not None or line.lstrip().startswith("[") and is_speaker_id(m[0]):
                 stamped.add(m[0].casefold())
-    return {name for name, n in counts.items()
-            if name in manifest or (n >= 2 or name in KNOWN_LABELS or name in stamped) and name not in STAGE_WORDS}
+    return _labelled_throughout(text, named) | {
+        name for name, n in counts.items()
+        if name in manifest or (n >= 2 or name in KNOWN_LABELS or name in stamped) and name not in STAGE_WORDS}
+
+
+def _labelled_throughout(text: str, named=None) -> set[str]:
+    """The names of a transcript in which every turn opens with a label, so that a speaker who speaks once (a
+    short exchange, "Anna: ...\n\nBob: ...") is still a speaker.
+
+    Every paragraph opens with a label (every line, in a text without blank lines), after an unlabelled title; at
+    least two of those labels are not prose or header words ("Note:", "Datum:"), which never count. So a paragraph
+    of prose opening "Note:" is not a turn, nor is a "Two: ..." line inside a paragraph.
+    """
+    lines = [line for _, line in _lines(text)]
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    paragraphs = any(b - a > 1 for a, b in zip(filled, filled[1:]))
+    openers = [match_label(lines[i], named) for i in filled if not paragraphs or i == 0 or not lines[i - 1].strip()]
+    first = next((k for k, m in enumerate(openers) if m), len(openers))  # after a title or heading
+    if any(m is None for m in openers[first:]):
+        return set()
+    names = [n for n in (m[0].casefold() for m in openers[first:]) if n not in STAGE_WORDS and n not in PROSE_WORDS]
+    return set(names) if len(names) >= 2 else set()
 
 
 def used_labels(text: str, labels) -> set[str]:

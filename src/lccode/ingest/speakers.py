@@ -69,6 +69,19 @@ STAGE_WORDS = {
     "onduidelijk", "end", "einde", "break",
 }
 
+# Words that open a line of prose or a header with a colon ("Note: ...", "Datum: ..."): never a speaker that speaks
+# once, however the rest of the text is labelled (see plaintext._labelled_throughout).
+PROSE_WORDS = {
+    "note", "notes", "nb", "n.b.", "ps", "p.s.", "noot", "nota", "opmerking", "opmerkingen", "remark", "comment",
+    "commentaar", "tip", "update", "edit", "summary", "samenvatting", "conclusion", "conclusie", "example",
+    "voorbeeld", "bijvoorbeeld", "source", "bron", "date", "datum", "time", "tijd", "duration", "duur", "location",
+    "locatie", "place", "plaats", "subject", "onderwerp", "re", "title", "titel", "project", "present", "aanwezig",
+    "aanwezigen", "absent", "afwezig", "attendees", "participants", "deelnemers", "agenda", "action", "actie",
+    "actiepunt", "actiepunten", "todo", "warning", "waarschuwing", "important", "belangrijk", "background",
+    "achtergrond", "context", "result", "results", "resultaat", "resultaten", "goal", "doel", "definition",
+    "definitie", "transcript", "transcriptie", "interview",
+}
+
 
 def default_role(speaker: str, kind: str = "interview") -> str:
     """Role for a label the manifest does not map: role words first, else by transcript kind."""

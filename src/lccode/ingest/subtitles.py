@@ -5,11 +5,12 @@ form a turn (joined by spaces), turns are separated by a blank line and start wi
 
 Speakers come from WebVTT voice tags (`<v Anna>`) or from a label opening the cue text ("ANNA: ...",
 "[Anna] ...", Zoom's "Anna de Vries: ..."; see `_label_speakers`). A cue without either continues the previous
-speaker's turn.
+speaker's turn; one whose voice tag lacks its '>' is read as text without a speaker, with a warning.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -19,11 +20,15 @@ from lccode.errors import InputError
 from lccode.ingest.speakers import KNOWN_LABELS, NAME, STAGE_WORDS, parse_seconds
 from lccode.records import Turn
 
+log = logging.getLogger(__name__)
+
 _VTT_TIME = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{1,2}:\d{2}\.\d{3})(?:\s+.*)?$")
 _SRT_TIME = re.compile(r"^\s*(\d{1,2}:\d{2}:\d{2},\d{3})\s+-->\s+(\d{1,2}:\d{2}:\d{2},\d{3})\s*$")
 # [^<>] rather than [^>]: a tag never holds '<', and a cue of many unclosed "<v " would otherwise be rescanned
 # to its end from every one of them (quadratic).
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^<>]+)>")
+# The opening of a voice tag that reaches the next tag or the end of the cue without its '>' ("<v Anna Hello").
+_OPEN_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s(?=[^<>]*(?:<|$))")
 # Markup tags (<b>, <i>, <c.yellow>, <font ...>) and WebVTT's timestamp tags inside a cue (<00:00:02.000>, as in
 # automatic captions that time each word).
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<(?:\d+:)?\d{2}:\d{2}\.\d{3}>")
@@ -39,10 +44,29 @@ class Cue:
     end: float
     speaker: str | None
     text: str
+    unknown: bool = False  # the speaker is not known (a broken voice tag): the cue does not continue the last turn
 
 
 def _bad_cue(path, line, found, expected, fix):
     raise InputError(f"malformed subtitle cue: {found}", file=path, line=line, expected=expected, fix=fix)
+
+
+def _cue_times(path, line: int, order_line: int, m: re.Match, form: str) -> tuple[float, float]:
+    """Start and end of a cue's timing line `m`. `order_line` is where a cue that ends before it starts is reported
+    (an .srt names the cue's number line there, as it always has)."""
+    for stamp in m.groups():
+        # Hours are not bounded (a long recording); a minute or second of 60 or more is a typing error, and would
+        # silently shift the cue by an hour or a minute.
+        if any(float(part) >= 60 for part in stamp.replace(",", ".").split(":")[-2:]):
+            _bad_cue(path, line, f"minutes or seconds out of range in '{m.group(0).strip()[:60]}'",
+                     f"{form} --> {form} with minutes and seconds below 60",
+                     "correct the timestamps of this cue (00:01:30 rather than 00:00:90)")
+    t0, t1 = parse_seconds(m.group(1)), parse_seconds(m.group(2))
+    if t1 < t0:
+        # Teams, Zoom and subtitle editors never write this; it is a typing error or a cut-and-paste of two cues.
+        _bad_cue(path, order_line, f"cue ends before it starts ('{m.group(0).strip()[:60]}')",
+                 "an end time at or after the start time", "correct the timestamps of this cue")
+    return t0, t1
 
 
 def _blocks(lines: list[str]):
@@ -68,6 +92,17 @@ def _one_cue_per_block(path, start_line: int, block: list[str], first_text: int)
                      "put a blank line before each cue")
 
 
+def _line_at(first_line: int, lines: list[str], pos: int) -> int:
+    """The line number of character `pos` of `lines` joined by single spaces, the first being `first_line`."""
+    line = first_line
+    for text in lines[:-1]:
+        if pos <= len(text):
+            break
+        pos -= len(text) + 1
+        line += 1
+    return line
+
+
 def parse_vtt(text: str, path: Path) -> list[Cue]:
     import html
 
@@ -75,7 +110,7 @@ def parse_vtt(text: str, path: Path) -> list[Cue]:
     if not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError("a WebVTT file must start with the line 'WEBVTT'", file=path, line=1,
                          expected="WEBVTT", fix="add 'WEBVTT' and a blank line at the top, or save the file as .srt if it is SubRip")
-    cues = []
+    cues, broken = [], []
     for start_line, block in list(_blocks(lines))[1:]:
         if block[0].startswith(("NOTE", "STYLE", "REGION")):
             continue
@@ -87,17 +122,24 @@ def parse_vtt(text: str, path: Path) -> list[Cue]:
         if not m:
             _bad_cue(path, start_line + idx, f"'{block[idx].strip()}'", "hh:mm:ss.mmm --> hh:mm:ss.mmm (dot before milliseconds)",
                      "correct the timestamps of this cue")
-        t0, t1 = parse_seconds(m.group(1)), parse_seconds(m.group(2))
-        if t1 < t0:
-            _bad_cue(path, start_line + idx, "cue ends before it starts", "end time after start time", "correct the timestamps")
+        t0, t1 = _cue_times(path, start_line + idx, start_line + idx, m, "HH:MM:SS.mmm")
         _one_cue_per_block(path, start_line, block, idx + 1)
         raw = " ".join(block[idx + 1:])
+        unclosed = _OPEN_VOICE.search(raw)
+        if unclosed:
+            # Read, not refused: one broken tag should not cost the whole meeting. Where its name ends cannot be known
+            # ("<v Anna de Vries Hallo"), so the cue keeps all its words, without a speaker rather than the last one's.
+            broken.append(_line_at(start_line + idx + 1, block[idx + 1:], unclosed.start()))
+            raw = _OPEN_VOICE.sub("", raw)
         voice = _VOICE.search(raw)
         # WebVTT writes '&', '<' and '>' in cue text as &amp; &lt; &gt; (and a non-breaking space as &nbsp;)
         body = " ".join(html.unescape(_TAG.sub("", raw)).split())
         if body:
             cues.append(Cue(start_line, t0, t1, " ".join(html.unescape(voice.group(1)).split()) or None if voice else None,
-                            body))
+                            body, unknown=bool(unclosed) and not voice))
+    if broken:  # file and line only: the tag holds a participant's name
+        log.warning("%s:%d: %d WebVTT voice tag(s) without the closing '>'; read those cues as text without a speaker. "
+                    "Add the '>' after each speaker's name to keep the speakers.", path, broken[0], len(broken))
     return _label_speakers(cues)
 
 
@@ -116,9 +158,7 @@ def parse_srt(text: str, path: Path) -> list[Cue]:
             _bad_cue(path, start_line + (len(block) - len(lines)), f"'{lines[0].strip()[:60]}'",
                      "a timing line like 00:01:02,500 --> 00:01:07,900 (comma before milliseconds)",
                      "correct the timing line; every cue is: number, timing line, text, blank line")
-        t0, t1 = parse_seconds(m.group(1)), parse_seconds(m.group(2))
-        if t1 < t0:
-            _bad_cue(path, start_line, "cue ends before it starts", "end time after start time", "correct the timestamps")
+        t0, t1 = _cue_times(path, start_line + (len(block) - len(lines)), start_line, m, "HH:MM:SS,mmm")
         _one_cue_per_block(path, start_line, block, len(block) - len(lines) + 1)
         body = " ".join(_TAG.sub("", " ".join(lines[1:])).split())
         if body:
@@ -146,7 +186,7 @@ def _label_speakers(cues: list[Cue]) -> list[Cue]:
         if name and key not in STAGE_WORDS and (bracketed or name.isupper() or key in KNOWN_LABELS or counts[key] >= 2):
             speaker = name.title() if name.isupper() and len(name) > 1 else name
             body = body[m.end():]
-        elif cue.speaker:
+        elif cue.speaker or cue.unknown:
             speaker = cue.speaker
         if body:
             out.append(Cue(cue.line, cue.start, cue.end, speaker, body))
