@@ -646,3 +646,34 @@ def test_prose_with_a_colon_is_not_split_into_turns(text):
 def test_a_one_off_label_inside_a_paragraph_stays_speech():
     text = "Anna: Hallo daar.\n\nBob: We hebben twee punten.\nTwo: the floor slabs are good.\n"
     assert [t.speaker for t in parse_turns(text)] == ["Anna", "Bob"]
+
+
+def test_a_teams_docx_transcript_has_its_speakers_and_times(tmp_path):
+    """Teams' 'Download as .docx': a title block, then per turn a line 'Name   m:ss' and the words below it (in
+    the same paragraph after a line break, or in the next one)."""
+    import docx
+
+    d = docx.Document()
+    for line in ("Gas erop sessie 3-20261012_100035-Meeting Recording", "12 oktober 2026, 08:00", "45m 3s",
+                 "Anna de Vries   0:03", "Goedemorgen allemaal, fijn dat jullie er zijn.",
+                 "Bram Jansen   0:12", "Ik heb de warmtepomp in Hengelo vorige week afgesteld. Dat ging goed."):
+        d.add_paragraph(line)
+    p = d.add_paragraph("de Vries, Anna\t1:02:15")
+    p.add_run().add_break()
+    p.add_run("En hoe ging dat bij de klant?")
+    f = tmp_path / "teams.docx"
+    d.save(f)
+    tr = read_transcript(f, TranscriptMeta(id="teams", kind="meeting"))
+    spoken = [(t.speaker, t.t_start, tr.text[t.start_char:t.end_char]) for t in tr.turns if t.speaker]
+    assert spoken == [("Anna de Vries", 3.0, "Goedemorgen allemaal, fijn dat jullie er zijn."),
+                      ("Bram Jansen", 12.0, "Ik heb de warmtepomp in Hengelo vorige week afgesteld. Dat ging goed."),
+                      ("de Vries, Anna", 3735.0, "En hoe ging dat bij de klant?")]
+
+
+@pytest.mark.parametrize("text", [
+    "Total runtime 1:45\n\nWe spoke about the heat pump for an hour.",
+    "We begonnen om   9:30\nen stopten pas om twaalf uur, zo veel was er te bespreken.",
+    "Het verslag.\n\n12:30   1:45\n\nNiemand sprak.",
+])
+def test_prose_ending_in_a_clock_time_is_not_a_speaker(text):
+    assert all(t.speaker is None for t in parse_turns(text))

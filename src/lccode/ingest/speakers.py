@@ -27,6 +27,13 @@ def _line_label(name: str) -> re.Pattern:
 
 
 LINE_LABEL = _line_label(rf"(?:{_NAME}|{SPEAKER_ID})")
+# Microsoft Teams' .docx transcript (Otter's export too) puts the speaker and the time on a line of their own, with a
+# run of spaces or a tab between them, and the words on the lines below: "Anna de Vries   0:03". The name may be
+# written any way the meeting tool shows it ("de Vries, Anna"); the wide gap and the bare line tell it from prose
+# that ends in a clock time ("Total runtime 1:45").
+_CLOCK = r"(?:\d{1,3}:)?[0-5]?\d:[0-5]\d(?:[.,]\d{1,3})?"
+HEADER_LABEL = re.compile(rf"^[ \t]{{0,40}}(?P<name>[^\W\d_][^\t:\[\]{{}}<>]{{0,79}}?)(?: {{2,}}|[ ]?\t[ \t]*)"
+                          rf"(?P<ts>{_CLOCK})(?:[ \t]*-->[ \t]*{_CLOCK})?[ \t]*$")
 _ID_ONLY = re.compile(SPEAKER_ID)
 
 
@@ -103,6 +110,17 @@ def parse_seconds(stamp: str | None) -> float | None:
     return secs
 
 
+_PARTICLE_WORDS = set(_PARTICLES[3:-1].split("|"))
+
+
+def _looks_like_name(text: str) -> bool:
+    """A display name as a meeting tool writes it ("Anna de Vries", "de Vries, Anna", "Vries, A. de (Anna)",
+    "Speaker 2"): at most six words, each capitalised, a particle, a number or bracketed; "We begonnen om" is not."""
+    words = text.replace(",", " ").split()
+    return 0 < len(words) <= 6 and any(w[0].isupper() for w in words) and all(
+        w[0].isupper() or w[0].isdigit() or w[0] == "(" or w.casefold() in _PARTICLE_WORDS for w in words)
+
+
 def match_label(line: str, named: re.Pattern | None = None):
     """(label, seconds, content offset in line) when the line opens a speaker turn, else None.
 
@@ -110,7 +128,9 @@ def match_label(line: str, named: re.Pattern | None = None):
     """
     m = (named.match(line) if named is not None else None) or LINE_LABEL.match(line)
     if not m:
-        return None
+        h = HEADER_LABEL.match(line)
+        ok = h and _looks_like_name(h.group("name"))
+        return (h.group("name").strip(), parse_seconds(h.group("ts")), len(line)) if ok else None
     name = m.group("bname") or m.group("cname")
     stamp = next((m.group(g) for g in ("ts1", "ts2", "ts3", "ts4", "ts5", "ts6", "ts7", "ts8", "ts9") if m.group(g)), None)
     return name, parse_seconds(stamp), m.end()
