@@ -677,3 +677,26 @@ def test_a_teams_docx_transcript_has_its_speakers_and_times(tmp_path):
 ])
 def test_prose_ending_in_a_clock_time_is_not_a_speaker(text):
     assert all(t.speaker is None for t in parse_turns(text))
+
+
+def test_an_older_teams_docx_with_cue_timings_has_speakers_and_no_timing_text(tmp_path):
+    """Teams' .docx before 2022 (and subtitles pasted into Word): a timing line, the name alone, then the words;
+    the same speaker's next cue continues the turn."""
+    import docx
+
+    d = docx.Document()
+    for line in ("Transcript", "0:0:0.0 --> 0:0:3.780", "Anna de Vries", "Goedemorgen allemaal.",
+                 "0:0:3.780 --> 0:0:8.120", "Anna de Vries", "Fijn dat jullie er zijn.",
+                 "0:0:8.120 --> 0:0:12.500", "Bram Jansen", "Morgen. Ik heb de testopstelling meegenomen."):
+        d.add_paragraph(line)
+    f = tmp_path / "teams-old.docx"
+    d.save(f)
+    tr = read_transcript(f, TranscriptMeta(id="old", kind="meeting"))
+    spoken = [(t.speaker, t.t_start, [tr.text[a:b] for a, b in t.blocks]) for t in tr.turns if t.speaker]
+    assert spoken == [("Anna de Vries", 0.0, ["Goedemorgen allemaal.", "Fijn dat jullie er zijn."]),
+                      ("Bram Jansen", 8.12, ["Morgen. Ik heb de testopstelling meegenomen."])]
+
+
+def test_a_sentence_after_a_timing_line_is_speech_not_a_name():
+    turns = parse_turns("0:0:0.0 --> 0:0:3.780\n\nWe begonnen op tijd.\n\nDaarna ging het mis.")
+    assert [t.speaker for t in turns] == [None]

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
-from lccode.ingest.speakers import KNOWN_LABELS, PROSE_WORDS, STAGE_WORDS, TIMESTAMP_ONLY, is_speaker_id, label_pattern, match_label, parse_seconds
+from lccode.ingest.speakers import (
+    KNOWN_LABELS,
+    PROSE_WORDS,
+    STAGE_WORDS,
+    TIMESTAMP_ONLY,
+    is_speaker_id,
+    label_pattern,
+    looks_like_name,
+    match_label,
+    parse_seconds,
+)
 from lccode.records import Turn
 
 
@@ -14,6 +25,28 @@ def _lines(text: str):
         line = raw[:-1] if raw.endswith("\r") else raw
         yield pos, line
         pos += len(raw) + 1
+
+
+# Teams' older .docx transcript, and subtitles pasted into a document: a cue timing line ("0:0:0.0 --> 0:0:3.780"),
+# the speaker's name alone on the next filled line, then the words.
+_CLOCK = r"\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,7})?"
+_CUE_TIMING = re.compile(rf"^[ \t]*({_CLOCK})[ \t]*-->[ \t]*{_CLOCK}[ \t]*$")
+
+
+def _cue_names(lines: list[str]) -> dict[int, tuple[str, float | None]]:
+    """Line number -> (name, seconds) for a name alone on the first filled line after a cue timing."""
+    out, stamp = {}, None
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if m := _CUE_TIMING.match(line):
+            stamp = parse_seconds(m.group(1))
+            continue
+        name = line.strip()
+        if stamp is not None and len(name) <= 80 and not name.endswith((".", "?", "!", ",")) and looks_like_name(name):
+            out[i] = (name, stamp)
+        stamp = None
+    return out
 
 
 def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) -> set[str]:
@@ -89,13 +122,21 @@ def parse_turns(text: str, named_labels=()) -> list[Turn]:
             turns.append(Turn(len(turns), speaker, blocks[0][0], blocks[-1][1], t0, None, tuple(blocks), tuple(cues)))
         blocks, cues = [], []
 
-    for pos, line in _lines(text):
+    lines = list(_lines(text))
+    cue_names = _cue_names([line for _, line in lines])
+    for i, (pos, line) in enumerate(lines):
         if not line.strip():
             close_block()
             continue
-        m = match_label(line, named)
+        if _CUE_TIMING.match(line):
+            close_block()  # the stamp goes with the name below it; the timing itself is not speech
+            continue
+        m = cue_names[i] + (len(line),) if i in cue_names else match_label(line, named)
         offset = 0
-        if m and m[0].casefold() in labels:
+        if i in cue_names and m[0] == speaker and blocks:  # the same speaker's next cue continues the turn
+            cues.append((pos + len(line), pos + len(line), m[1], None))
+            continue
+        if m and (i in cue_names or m[0].casefold() in labels):
             close_turn()
             speaker, t0, offset = m
             if t0 is not None:

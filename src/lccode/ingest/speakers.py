@@ -113,7 +113,7 @@ def parse_seconds(stamp: str | None) -> float | None:
 _PARTICLE_WORDS = set(_PARTICLES[3:-1].split("|"))
 
 
-def _looks_like_name(text: str) -> bool:
+def looks_like_name(text: str) -> bool:
     """A display name as a meeting tool writes it ("Anna de Vries", "de Vries, Anna", "Vries, A. de (Anna)",
     "Speaker 2"): at most six words, each capitalised, a particle, a number or bracketed; "We begonnen om" is not."""
     words = text.replace(",", " ").split()
@@ -129,7 +129,7 @@ def match_label(line: str, named: re.Pattern | None = None):
     m = (named.match(line) if named is not None else None) or LINE_LABEL.match(line)
     if not m:
         h = HEADER_LABEL.match(line)
-        ok = h and _looks_like_name(h.group("name"))
+        ok = h and looks_like_name(h.group("name"))
         return (h.group("name").strip(), parse_seconds(h.group("ts")), len(line)) if ok else None
     name = m.group("bname") or m.group("cname")
     stamp = next((m.group(g) for g in ("ts1", "ts2", "ts3", "ts4", "ts5", "ts6", "ts7", "ts8", "ts9") if m.group(g)), None)
