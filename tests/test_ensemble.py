@@ -157,6 +157,26 @@ def test_joining_saved_members_gives_the_trained_ensemble(tiny_ensemble, codeboo
     assert np.allclose(a, b, atol=2e-3)
 
 
+def test_joining_members_trained_on_different_data_records_each(tiny_ensemble, codebook, tmp_path):
+    """A member trained after more data was written may join; the ensemble and its card say what each one saw."""
+    from lccode.model.combine import combine
+
+    out, meta, dev, _ = tiny_ensemble
+    later = tmp_path / "later"
+    shutil.copytree(out / "member-2", later)
+    m2 = json.loads((later / "lccode.json").read_text())
+    m2 |= {"train_data_hash": "f" * 64, "train_examples": m2["train_examples"] + 40}
+    (later / "lccode.json").write_text(json.dumps(m2))
+    joined = combine([out / "member-1", later], tmp_path / "joined", name="pair", dev_examples=dev)
+    first = json.loads((out / "member-1" / "lccode.json").read_text())
+    assert [r["train_data_hash"] for r in joined["train_data"]] == [first["train_data_hash"], "f" * 64]
+    assert joined["train_examples"] == m2["train_examples"]
+    assert json.loads((tmp_path / "joined" / "member-2" / "lccode.json").read_text())["train_data_hash"] == "f" * 64
+    card = (tmp_path / "joined" / "README.md").read_text()
+    assert f"member 1: {first['train_examples']} segments" in card and f"member 2: {m2['train_examples']} segments" in card
+    assert "`ffffffffffffffff`" in card
+
+
 def test_quick_retrain_of_an_ensemble_trains_every_members_heads(tiny_ensemble, codebook, tmp_path):
     from lccode.model.coding import code_workspace, positions_of
     from lccode.model.predict import Coder

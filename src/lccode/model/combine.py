@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # What must agree between members: a member trained for another codebook, base, input or context reads different text.
 _SAME = ("labels", "codebook_hash", "input_prefix", "max_length", "context", "dev_data_hash")
+# What may differ (a member trained after more data was written): each member keeps its own, the ensemble lists them.
+_DATA = ("train_examples", "train_transcripts", "train_data_hash", "train_files")
 
 
 def check_members(member_dirs: list[Path], metas: list[dict]) -> None:
@@ -90,7 +92,14 @@ def combine(member_dirs: list[Path], output: Path, name: str | None = None, dev_
         "dev_metrics": dev_metrics(dev_ex, y_dev, dev_pred, labels),
         "review_model": review.to_dict() if review else None,
         "joined_from": [m["model_id"] for m in metas]}
-    own = [{k: m[k] for k in ("temperature", "thresholds", "dev_metrics", "history", "trained_at", "device", "train_seconds")
-            if k in m} | {"seed": (m.get("config") or {}).get("seed"), "joined_from": m["model_id"]} for m in metas]
+    if len({m.get("train_data_hash") for m in metas}) > 1:
+        import hashlib
+
+        meta["train_data"] = [{k: m.get(k) for k in _DATA[:3]} for m in metas]
+        meta["train_examples"] = max(int(m.get("train_examples") or 0) for m in metas)
+        meta["train_data_hash"] = hashlib.sha256("".join(str(m.get("train_data_hash")) for m in metas).encode()).hexdigest()
+    own = [{k: m[k] for k in ("temperature", "thresholds", "dev_metrics", "history", "trained_at", "device", "train_seconds",
+                              *_DATA) if k in m} | {"seed": (m.get("config") or {}).get("seed"), "joined_from": m["model_id"]}
+           for m in metas]
     return save_ensemble(ensemble, tokenizer, Path(output), meta, deltas, default_base_dir() if any(deltas) else None,
                          member_metas=own)

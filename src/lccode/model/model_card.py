@@ -32,6 +32,17 @@ def _members(meta: dict) -> list[str]:
             f"averaged, and temperature, thresholds and the review order are fitted to the average{shared}.{joined}", ""]
 
 
+def _data_row(meta: dict) -> str:
+    """One line of training data, or one per member of an ensemble whose members were trained on different data."""
+    runs = meta.get("train_data") or [meta]
+    said = [f"{r.get('train_examples')} segments ({r.get('train_transcripts') or 0} whole transcripts), sha256 "
+            f"`{str(r.get('train_data_hash') or '')[:16]}`" for r in runs]
+    if len(runs) == 1:
+        return f"| training data | {said[0]} |"
+    return "| training data | members trained on different data: " + "; ".join(
+        f"member {i}: {s}" for i, s in enumerate(said, 1)) + " |"
+
+
 def write_card(folder: Path, meta: dict) -> None:
     dev = meta.get("dev_metrics") or {}
     test = meta.get("test_metrics") or {}
@@ -46,8 +57,7 @@ def write_card(folder: Path, meta: dict) -> None:
         f"| base model | {meta.get('base_model')} |",
         f"| stored as | {STORED.get(enc.get('format'), STORED['full'])} |",
         f"| codebook | `{meta.get('codebook_ref')}` |",
-        f"| training data | {meta.get('train_examples')} segments ({meta.get('train_transcripts', 0)} whole transcripts), "
-        f"sha256 `{str(meta.get('train_data_hash', ''))[:16]}` |",
+        _data_row(meta),
         f"| review decisions used | {meta.get('decisions_used', 0)} |",
         f"| lccode version | {meta.get('lccode_version')} |",
         f"| trained | {meta.get('trained_at')} on {meta.get('device')} in {meta.get('train_seconds', 0):.0f} s |", "",
