@@ -243,7 +243,7 @@ class Retrained:
 
 def retrain(coder, decided: list[Block], bundle: Bundle, cfg: QuickConfig, progress=None) -> Retrained:
     """Train the coder's heads in place on the decided blocks plus the replay sample, then calibrate on dev.
-    The coder's meta is not changed: save with `save_quick` (or use `coder_meta` for a model kept in memory)."""
+    The coder's meta is not changed: save with `quick_save.save_quick` (or use `coder_meta` for a model kept in memory)."""
     from lccode.model.dev_report import dev_metrics
 
     t0 = time.perf_counter()
@@ -277,52 +277,6 @@ def delta_names(folder: Path) -> list[str] | None:
 
     with safe_open(str(path), "pt") as f:
         return list(f.keys())
-
-
-def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], result: Retrained, provenance: dict) -> dict:
-    """Save the retrained heads with the parent's encoder (same folder format; see modeling.save_model)."""
-    from lccode import __version__
-    from lccode.clock import utc_now
-    from lccode.model.modeling import save_model
-    from lccode.model.pooled import encoder_key
-    from lccode.model.provision import default_base_dir
-
-    parent = coder.meta
-    keep = {k: v for k, v in parent.items() if k not in ("test_metrics", "weights_sha256", "model_id", "encoder", "history")}
-    meta = keep | {
-        "name": provenance.pop("name", None) or f"{parent['name'].split('+')[0]}+quick",
-        "lccode_version": __version__, "trained_at": utc_now(),
-        "device": coder.placement.describe(),
-        "thresholds": {c: round(float(t), 4) for c, t in zip(labels, result.thresholds)},
-        "temperature": round(float(result.temperature), 4), "dev_metrics": result.dev_metrics,
-        "review_model": result.review_model,
-        "parent_model": parent["model_id"], "encoder_key": encoder_key(parent_dir, parent), "quick": provenance,
-        "decisions_used": provenance.get("decisions_used", 0), "train_seconds": provenance.get("seconds", 0.0)}
-    for k in ("decision_ids_sha256", "workspace"):
-        if k in provenance:
-            meta[k] = provenance[k]
-    if parent.get("ensemble"):
-        from lccode.model.ensemble import member_deltas
-
-        delta = member_deltas(parent_dir, parent)
-        base = default_base_dir() if any(delta) else None
-    else:
-        delta = delta_names(parent_dir)
-        base = default_base_dir() if delta else None
-    return save_model(_with_stored_encoder(coder.model, parent_dir), coder.tokenizer, output, meta, delta=delta, base=base)
-
-
-def _with_stored_encoder(model, parent_dir: Path):
-    """The parent model as stored, with `model`'s retrained heads: coding may have cast the encoder in memory to
-    the autocast dtype (fastload.cast_linear), and a quick model must keep the parent's encoder bit for bit (its
-    pooled-output cache is the parent's)."""
-    from lccode.model.modeling import load_model
-
-    fresh = load_model(parent_dir)[0]
-    heads = {id(p) for p in model.head_parameters()}
-    fresh.load_state_dict({n: p.detach().cpu() for n, p in model.named_parameters() if id(p) in heads}, strict=False)
-    fresh.temperature.copy_(model.temperature.cpu())
-    return fresh
 
 
 def warm_cache(model_dir: str | Path, cfg: QuickConfig | None = None) -> int:

@@ -62,7 +62,8 @@ def retrain_workspace(workspace: str | Path, cfg: QuickConfig | None = None, out
     from lccode.model.pooled import PooledCache, encoder_key, workspace_cache_dir
     from lccode.model.predict import Coder
     from lccode.model.provision import models_dir
-    from lccode.model.quick import blocks, load_bundle, retrain, save_quick, windows
+    from lccode.model.quick import blocks, load_bundle, retrain, windows
+    from lccode.model.quick_save import save_quick
     from lccode.records import Position
     from lccode.workspace import Workspace
     from lccode.workspace.decisions import final_decisions
