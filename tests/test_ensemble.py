@@ -175,6 +175,10 @@ def test_joining_members_trained_on_different_data_records_each(tiny_ensemble, c
     card = (tmp_path / "joined" / "README.md").read_text()
     assert f"member 1: {first['train_examples']} segments" in card and f"member 2: {m2['train_examples']} segments" in card
     assert "`ffffffffffffffff`" in card
+    # a saved member's own seed, not the first member's (which its config once inherited)
+    assert [e["seed"] for e in joined["ensemble"]["members"]] == [13, 14]
+    assert json.loads((tmp_path / "joined" / "member-2" / "lccode.json").read_text())["config"]["seed"] == 14
+    assert "seeds 13, 14" in card and "Each member was trained as `lccode train --seed N`" in card
 
 
 def test_quick_retrain_of_an_ensemble_trains_every_members_heads(tiny_ensemble, codebook, tmp_path):

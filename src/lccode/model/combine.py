@@ -98,8 +98,12 @@ def combine(member_dirs: list[Path], output: Path, name: str | None = None, dev_
         meta["train_data"] = [{k: m.get(k) for k in _DATA[:3]} for m in metas]
         meta["train_examples"] = max(int(m.get("train_examples") or 0) for m in metas)
         meta["train_data_hash"] = hashlib.sha256("".join(str(m.get("train_data_hash")) for m in metas).encode()).hexdigest()
+    # A member of a saved ensemble records its seed at the top ("seed"); a plain run only in its config.
+    seeds = [m.get("seed", (m.get("config") or {}).get("seed")) for m in metas]
+    meta["config"]["seed"] = seeds[0]
     own = [{k: m[k] for k in ("temperature", "thresholds", "dev_metrics", "history", "trained_at", "device", "train_seconds",
-                              *_DATA) if k in m} | {"seed": (m.get("config") or {}).get("seed"), "joined_from": m["model_id"]}
-           for m in metas]
+                              *_DATA) if k in m}
+           | {"seed": seed, "config": dict(m.get("config") or {}, seed=seed), "joined_from": m["model_id"]}
+           for m, seed in zip(metas, seeds)]
     return save_ensemble(ensemble, tokenizer, Path(output), meta, deltas, default_base_dir() if any(deltas) else None,
                          member_metas=own)

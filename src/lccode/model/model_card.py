@@ -49,6 +49,9 @@ def write_card(folder: Path, meta: dict) -> None:
     cfg = meta.get("config") or {}
     enc = meta.get("encoder") or {}
     members = f" --members {cfg['members']}" if cfg.get("members", 1) > 1 else ""
+    how = (f"Each member was trained as `lccode train --seed N` (N its seed, below): {cfg.get('epochs')} epochs (best "
+           "dev epoch kept), top " if meta.get("joined_from") else
+           f"`lccode train{members}` with seed {cfg.get('seed')}: {cfg.get('epochs')} epochs (best dev epoch kept), top ")
     lines = [
         f"# {meta['name']}", "",
         "Multi-label classifier of interview/meeting segments against a qualitative codebook, trained with lccode.", "",
@@ -62,8 +65,8 @@ def write_card(folder: Path, meta: dict) -> None:
         f"| lccode version | {meta.get('lccode_version')} |",
         f"| trained | {meta.get('trained_at')} on {meta.get('device')} in {meta.get('train_seconds', 0):.0f} s |", "",
         "## How it was trained", "",
-        f"`lccode train{members}` with seed {cfg.get('seed')}: {cfg.get('epochs')} epochs (best dev epoch kept), top "
-        f"{cfg.get('trainable_layers') or (4 if str(meta.get('device', '')).startswith('cpu') else 'all')} encoder layers "
+        how
+        + f"{cfg.get('trainable_layers') or (4 if str(meta.get('device', '')).startswith('cpu') else 'all')} encoder layers "
         "fine-tuned, context head "
         f"{'on' if meta.get('context') else 'off'} (each segment read with its neighbours in the turn, the previous "
         "turn and the speaker's role)"
