@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from lccode.ingest.speakers import (
+    CUE_TIMING,
     KNOWN_LABELS,
     PROSE_WORDS,
     STAGE_WORDS,
@@ -27,19 +27,14 @@ def _lines(text: str):
         pos += len(raw) + 1
 
 
-# Teams' older .docx transcript, and subtitles pasted into a document: a cue timing line ("0:0:0.0 --> 0:0:3.780"),
-# the speaker's name alone on the next filled line, then the words.
-_CLOCK = r"\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,7})?"
-_CUE_TIMING = re.compile(rf"^[ \t]*({_CLOCK})[ \t]*-->[ \t]*{_CLOCK}[ \t]*$")
-
-
 def _cue_names(lines: list[str]) -> dict[int, tuple[str, float | None]]:
-    """Line number -> (name, seconds) for a name alone on the first filled line after a cue timing."""
+    """Line number -> (name, seconds) for a name alone on the first filled line after a cue timing (Teams' older
+    .docx transcript: the timing, the speaker's name, then the words)."""
     out, stamp = {}, None
     for i, line in enumerate(lines):
         if not line.strip():
             continue
-        if m := _CUE_TIMING.match(line):
+        if m := CUE_TIMING.match(line):
             stamp = parse_seconds(m.group(1))
             continue
         name = line.strip()
@@ -57,18 +52,19 @@ def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) ->
     turn of the text opens with a label; a stage direction ("[Laughter]") never does.
     """
     counts, stamped = Counter(), set()
-    for _, line in _lines(text):
-        m = match_label(line, named)
+    lines = [line for _, line in _lines(text)]
+    matches = [match_label(line, named) for line in lines]
+    for line, m in zip(lines, matches):
         if m:
             counts[m[0].casefold()] += 1
             if m[1] is not None or line.lstrip().startswith("[") and is_speaker_id(m[0]):
                 stamped.add(m[0].casefold())
-    return _labelled_throughout(text, named) | {
+    return _labelled_throughout(lines, matches) | {
         name for name, n in counts.items()
         if name in manifest or (n >= 2 or name in KNOWN_LABELS or name in stamped) and name not in STAGE_WORDS}
 
 
-def _labelled_throughout(text: str, named=None) -> set[str]:
+def _labelled_throughout(lines: list[str], matches: list) -> set[str]:
     """The names of a transcript in which every turn opens with a label, so that a speaker who speaks once (a
     short exchange, "Anna: ...\n\nBob: ...") is still a speaker.
 
@@ -76,10 +72,9 @@ def _labelled_throughout(text: str, named=None) -> set[str]:
     least two of those labels are not prose or header words ("Note:", "Datum:"), which never count. So a paragraph
     of prose opening "Note:" is not a turn, nor is a "Two: ..." line inside a paragraph.
     """
-    lines = [line for _, line in _lines(text)]
     filled = [i for i, line in enumerate(lines) if line.strip()]
     paragraphs = any(b - a > 1 for a, b in zip(filled, filled[1:]))
-    openers = [match_label(lines[i], named) for i in filled if not paragraphs or i == 0 or not lines[i - 1].strip()]
+    openers = [matches[i] for i in filled if not paragraphs or i == 0 or not lines[i - 1].strip()]
     first = next((k for k, m in enumerate(openers) if m), len(openers))  # after a title or heading
     if any(m is None for m in openers[first:]):
         return set()
@@ -128,7 +123,7 @@ def parse_turns(text: str, named_labels=()) -> list[Turn]:
         if not line.strip():
             close_block()
             continue
-        if _CUE_TIMING.match(line):
+        if CUE_TIMING.match(line):
             close_block()  # the stamp goes with the name below it; the timing itself is not speech
             continue
         m = cue_names[i] + (len(line),) if i in cue_names else match_label(line, named)

@@ -31,7 +31,10 @@ LINE_LABEL = _line_label(rf"(?:{_NAME}|{SPEAKER_ID})")
 # run of spaces or a tab between them, and the words on the lines below: "Anna de Vries   0:03". The name may be
 # written any way the meeting tool shows it ("de Vries, Anna"); the wide gap and the bare line tell it from prose
 # that ends in a clock time ("Total runtime 1:45").
-_CLOCK = r"(?:\d{1,3}:)?[0-5]?\d:[0-5]\d(?:[.,]\d{1,3})?"
+# A clock as meeting tools print it: "0:03", "1:02:15", "00:01:23.450", and Teams' older "0:0:3.780".
+_CLOCK = r"(?:\d{1,3}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,7})?"
+# A cue timing alone on a line ("0:0:0.0 --> 0:0:3.780"): Teams' older .docx, or subtitles pasted into a document.
+CUE_TIMING = re.compile(rf"^[ \t]*({_CLOCK})[ \t]*-->[ \t]*{_CLOCK}[ \t]*$")
 HEADER_LABEL = re.compile(rf"^[ \t]{{0,40}}(?P<name>[^\W\d_][^\t:\[\]{{}}<>]{{0,79}}?)(?: {{2,}}|[ ]?\t[ \t]*)"
                           rf"(?P<ts>{_CLOCK})(?:[ \t]*-->[ \t]*{_CLOCK})?[ \t]*$")
 _ID_ONLY = re.compile(SPEAKER_ID)

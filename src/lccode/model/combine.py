@@ -52,7 +52,7 @@ def combine(member_dirs: list[Path], output: Path, name: str | None = None, dev_
     from lccode.gold import load_examples
     from lccode.model.dev_report import calibrate_on_dev, dev_metrics
     from lccode.model.device import resolve_device, set_threads
-    from lccode.model.ensemble import Ensemble, save_ensemble, shared_layers_of
+    from lccode.model.ensemble import Ensemble, joint_digest, save_ensemble, shared_layers_of
     from lccode.model.modeling import load_model, read_meta
     from lccode.model.predict import batch_logits
     from lccode.model.provision import default_base_dir
@@ -93,11 +93,9 @@ def combine(member_dirs: list[Path], output: Path, name: str | None = None, dev_
         "review_model": review.to_dict() if review else None,
         "joined_from": [m["model_id"] for m in metas]}
     if len({m.get("train_data_hash") for m in metas}) > 1:
-        import hashlib
-
         meta["train_data"] = [{k: m.get(k) for k in _DATA[:3]} for m in metas]
         meta["train_examples"] = max(int(m.get("train_examples") or 0) for m in metas)
-        meta["train_data_hash"] = hashlib.sha256("".join(str(m.get("train_data_hash")) for m in metas).encode()).hexdigest()
+        meta["train_data_hash"] = joint_digest([str(m.get("train_data_hash")) for m in metas])
     # A member of a saved ensemble records its seed at the top ("seed"); a plain run only in its config.
     seeds = [m.get("seed", (m.get("config") or {}).get("seed")) for m in metas]
     meta["config"]["seed"] = seeds[0]
