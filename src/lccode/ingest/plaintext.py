@@ -9,12 +9,15 @@ from lccode.ingest.speakers import (
     KNOWN_LABELS,
     PROSE_WORDS,
     STAGE_WORDS,
+    STAMP_BEFORE,
     TIMESTAMP_ONLY,
+    TRAILING_STAMP,
     is_speaker_id,
     label_pattern,
     looks_like_name,
     match_label,
     parse_seconds,
+    stamp_alone,
 )
 from lccode.records import Turn
 
@@ -27,21 +30,31 @@ def _lines(text: str):
         pos += len(raw) + 1
 
 
-def _cue_names(lines: list[str]) -> dict[int, tuple[str, float | None]]:
+def _cue_names(lines: list[str]) -> tuple[dict[int, tuple[str, float | None]], set[int]]:
     """Line number -> (name, seconds) for a name alone on the first filled line after a cue timing (Teams' older
-    .docx transcript: the timing, the speaker's name, then the words)."""
-    out, stamp = {}, None
+    .docx transcript: the timing, the speaker's name, then the words) or after a stamp alone on a line; and the
+    line numbers of the stamps that head a name. A stamp line may also stand over plain speech, so names after
+    stamps count only when the layout repeats."""
+    out, heads, after_stamp, stamp, head, bare = {}, {}, [], None, None, False
     for i, line in enumerate(lines):
         if not line.strip():
             continue
         if m := CUE_TIMING.match(line):
-            stamp = parse_seconds(m.group(1))
+            stamp, head, bare = parse_seconds(m.group(1)), i, False
+            continue
+        if (alone := stamp_alone(line)) is not None:
+            stamp, head, bare = alone, i, True
             continue
         name = line.strip()
         if stamp is not None and len(name) <= 80 and not name.endswith((".", "?", "!", ",")) and looks_like_name(name):
-            out[i] = (name, stamp)
+            out[i], heads[i] = (name, stamp), head
+            if bare:
+                after_stamp.append(i)
         stamp = None
-    return out
+    if len(after_stamp) < 2:
+        for i in after_stamp:
+            del out[i], heads[i]
+    return out, set(heads.values())
 
 
 def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) -> set[str]:
@@ -53,7 +66,7 @@ def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) ->
     """
     counts, stamped = Counter(), set()
     lines = [line for _, line in _lines(text)]
-    matches = [match_label(line, named) for line in lines]
+    matches = _headers_with_words(lines, [match_label(line, named) for line in lines])
     for line, m in zip(lines, matches):
         if m:
             counts[m[0].casefold()] += 1
@@ -62,6 +75,15 @@ def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) ->
     return _labelled_throughout(lines, matches) | {
         name for name, n in counts.items()
         if name in manifest or (n >= 2 or name in KNOWN_LABELS or name in stamped) and name not in STAGE_WORDS}
+
+
+def _headers_with_words(lines: list[str], matches: list) -> list:
+    """`matches` without the stamp-first headers ("[00:12:31] Anna") that head no words: the next filled line opens
+    another turn, so the line was a short utterance ("[00:12:31] Klopt"), not a speaker's name."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    nxt = dict(zip(filled, filled[1:]))
+    return [None if m and STAMP_BEFORE.match(lines[i]) and (i not in nxt or matches[nxt[i]]) else m
+            for i, m in enumerate(matches)]
 
 
 def _labelled_throughout(lines: list[str], matches: list) -> set[str]:
@@ -91,7 +113,8 @@ def used_labels(text: str, labels) -> set[str]:
 def _stamp_in_line(line: str):
     m = TIMESTAMP_ONLY.match(line)
     if not m:
-        return None, 0
+        alone = stamp_alone(line)  # a bare clock alone on a line ("00:12:31") is a stamp, not speech
+        return (alone, len(line)) if alone is not None else (None, 0)
     stamp = m.group("ts1") or m.group("ts2") or m.group("ts3")
     return parse_seconds(stamp), m.end()
 
@@ -118,12 +141,12 @@ def parse_turns(text: str, named_labels=()) -> list[Turn]:
         blocks, cues = [], []
 
     lines = list(_lines(text))
-    cue_names = _cue_names([line for _, line in lines])
+    cue_names, name_stamps = _cue_names([line for _, line in lines])
     for i, (pos, line) in enumerate(lines):
         if not line.strip():
             close_block()
             continue
-        if CUE_TIMING.match(line):
+        if i in name_stamps or CUE_TIMING.match(line):
             close_block()  # the stamp goes with the name below it; the timing itself is not speech
             continue
         m = cue_names[i] + (len(line),) if i in cue_names else match_label(line, named)
@@ -145,7 +168,8 @@ def parse_turns(text: str, named_labels=()) -> list[Turn]:
                     t0 = stamp
         content = line[offset:]
         lead = len(content) - len(content.lstrip())
-        start, end = pos + offset + lead, pos + len(line.rstrip())
+        tail = TRAILING_STAMP.search(content)
+        start, end = pos + offset + lead, pos + (offset + tail.start() if tail else len(line.rstrip()))
         if end <= start:
             continue
         if block is None:

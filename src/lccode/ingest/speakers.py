@@ -6,12 +6,15 @@ import re
 
 # [00:12:31] (00:12) #00:12:31.200# -- at the start of a turn: before the label, after it, or between the name and
 # its colon ("Henk (00:12:31): ...").
-_TS = r"(?:\[(?P<ts1>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\]|\((?P<ts2>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)\)|#(?P<ts3>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)#)"
+_FRAC = r"(?:[.,]\d{1,3})?"
+_HMS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}"
+# f4transkript (common in German and Dutch qualitative research) writes tenths after a hyphen: "#00:01:23-4#".
+_TS = (rf"(?:\[(?P<ts1>{_HMS}{_FRAC})\]|\((?P<ts2>{_HMS}{_FRAC})\)|#(?P<ts3>{_HMS}(?:[.,-]\d{{1,3}})?)#)")
 # A capitalised name of up to four words, Dutch/German particles allowed inside ("Jan van der Berg"); a later word
 # may be a bracketed note ("Respondent (Henk)") but not a timestamp ("Henk (00:12)" is name + stamp).
 _PARTICLES = r"(?:van|de|der|den|ter|ten|te|het|'t|op|von|zu|da|di|du|la|le)"
 # Every repetition is bounded, so matching a label costs the same on a 50 MB line as on a short one.
-NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]{{0,40}}(?: (?:{_PARTICLES} ){{0,3}}(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]{{0,40}}){{0,3}}"
+NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]{{0,40}}(?: (?:{_PARTICLES} ){{0,3}}(?:(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]{{0,40}}|\d{{1,3}}(?!\d|[:.,]\d))){{0,3}}"
 # Lower-case speaker ids with a number, as QualCoder's examples and many anonymised transcripts write them:
 # "[id1]", "[p2]", "resp3:". A bracketed one always opens a turn (no stage direction looks like that).
 SPEAKER_ID = r"[a-z][a-z_]{0,11}\d{1,3}"
@@ -20,7 +23,7 @@ _NAME = NAME
 
 def _line_label(name: str) -> re.Pattern:
     return re.compile(
-        rf"^(?P<pre>[ \t]{{0,40}}(?:{_TS}[ \t]*)?)"
+        rf"^(?P<pre>[ \t]{{0,40}}(?:(?:{_TS}|(?P<ts0>{_HMS}{_FRAC})(?=[ \t]))[ \t]*(?:[-–][ \t]+)?)?)"
         rf"(?:\[(?P<bname>{name})\]|(?P<cname>{name})[ \t]*(?:{_TS.replace('ts1', 'ts7').replace('ts2', 'ts8').replace('ts3', 'ts9')}[ \t]*)?:)"
         rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
     )
@@ -38,6 +41,17 @@ CUE_TIMING = re.compile(rf"^[ \t]*({_CLOCK})[ \t]*-->[ \t]*{_CLOCK}[ \t]*$")
 HEADER_LABEL = re.compile(rf"^[ \t]{{0,40}}(?P<name>[^\W\d_][^\t:\[\]{{}}<>]{{0,79}}?)(?: {{2,}}|[ ]?\t[ \t]*)"
                           rf"(?P<ts>{_CLOCK})(?:[ \t]*-->[ \t]*{_CLOCK})?[ \t]*$")
 _ID_ONLY = re.compile(SPEAKER_ID)
+# Other transcription services give the name and a stamp a line of their own too: the stamp bracketed after the name
+# ("Anna [00:00:03]", "Speaker 1 (00:03):"), or any stamp before it ("[00:00:03] Anna", Word's Transcribe
+# "00:00:03 Speaker 1", "[00:00:00.00] - Speaker 1").
+_DISPLAY = r"[^\W\d_][^\t:\[\]{}<>]{0,79}?"
+STAMP_AFTER = re.compile(rf"^[ \t]{{0,40}}(?P<name>{_DISPLAY})[ \t]*(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\))[ \t]*:?[ \t]*$")
+# A stamp then one capitalised word could be a short utterance ("[00:12:31] Klopt"), so this form counts as a label
+# only when it repeats or the whole text is labelled (plaintext._accepted_labels), never for its stamp alone.
+STAMP_BEFORE = re.compile(rf"^[ \t]{{0,40}}(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\)|(?P<c>{_CLOCK}))[ \t]+"
+                          rf"(?:[-–][ \t]+)?(?P<name>{_DISPLAY})[ \t]*:?[ \t]*$")
+# A stamp alone on a line: the time of the words (or the name) below it.
+STAMP_LINE = re.compile(rf"^[ \t]*(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\)|(?P<c>{_CLOCK}))[ \t]*$")
 
 
 def is_speaker_id(label: str) -> bool:
@@ -62,6 +76,8 @@ def label_pattern(labels) -> re.Pattern | None:
 
 
 TIMESTAMP_ONLY = re.compile(rf"^[ \t]*{_TS}[ \t]*")
+# f4transkript closes each paragraph with its stamp ("B: ... Dat was het. #00:01:23-4#"): time, not speech.
+TRAILING_STAMP = re.compile(rf"[ \t]*{_TS}[ \t]*$")
 
 _ROLE_WORDS = {
     "interviewer": "interviewer", "i": "interviewer", "int": "interviewer", "interviewster": "interviewer",
@@ -106,7 +122,7 @@ def default_role(speaker: str, kind: str = "interview") -> str:
 def parse_seconds(stamp: str | None) -> float | None:
     if not stamp:
         return None
-    parts = stamp.replace(",", ".").split(":")
+    parts = stamp.replace(",", ".").replace("-", ".").split(":")
     secs = 0.0
     for p in parts:
         secs = secs * 60 + float(p)
@@ -131,9 +147,26 @@ def match_label(line: str, named: re.Pattern | None = None):
     """
     m = (named.match(line) if named is not None else None) or LINE_LABEL.match(line)
     if not m:
-        h = HEADER_LABEL.match(line)
-        ok = h and looks_like_name(h.group("name"))
-        return (h.group("name").strip(), parse_seconds(h.group("ts")), len(line)) if ok else None
+        return _header_label(line)
     name = m.group("bname") or m.group("cname")
-    stamp = next((m.group(g) for g in ("ts1", "ts2", "ts3", "ts4", "ts5", "ts6", "ts7", "ts8", "ts9") if m.group(g)), None)
+    stamp = next((m.group(g) for g in ("ts0", "ts1", "ts2", "ts3", "ts4", "ts5", "ts6", "ts7", "ts8", "ts9") if m.group(g)), None)
     return name, parse_seconds(stamp), m.end()
+
+
+def _header_label(line: str):
+    """(name, seconds, len(line)) for a line holding only a speaker's name and a stamp (see HEADER_LABEL,
+    STAMP_AFTER, STAMP_BEFORE), else None."""
+    h = HEADER_LABEL.match(line) or STAMP_AFTER.match(line) or STAMP_BEFORE.match(line)
+    if not h:
+        return None
+    name = h.group("name").strip()
+    stamp = next(v for k, v in h.groupdict().items() if k != "name" and v)
+    if not looks_like_name(name) or h.re is STAMP_BEFORE and name.endswith((".", "?", "!", ",")):
+        return None
+    return name, parse_seconds(stamp), len(line)
+
+
+def stamp_alone(line: str) -> float | None:
+    """The seconds of a line that holds only a stamp, else None."""
+    m = STAMP_LINE.match(line)
+    return parse_seconds(m.group("a") or m.group("b") or m.group("c")) if m else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lccode.errors import InputError
-from lccode.ingest.speakers import KNOWN_LABELS, NAME, STAGE_WORDS, parse_seconds
+from lccode.ingest.speakers import KNOWN_LABELS, NAME, PROSE_WORDS, STAGE_WORDS, parse_seconds
 from lccode.records import Turn
 
 log = logging.getLogger(__name__)
@@ -173,17 +173,21 @@ def _label_speakers(cues: list[Cue]) -> list[Cue]:
     """Take speaker labels off the cue text and give every cue its speaker.
 
     As in plain text, a label counts when it is bracketed, written in capitals, a role word (Interviewer, R), or
-    opens at least two cues, so a one-off "Two: the floor slabs ..." stays text; a stage direction ("[Laughter]",
-    "MUSIC:") never counts. Capitals become "Anna".
+    opens at least two cues, so a one-off "Two: the floor slabs ..." stays text; when every cue opens with a label,
+    each of them counts; a stage direction ("[Laughter]", "MUSIC:") never counts. Capitals become "Anna".
     """
     found = [_CUE_LABEL.match(c.text) for c in cues]
     names = [((m.group(1) or m.group(2)).strip(), m.group(1) is not None) if m else (None, False) for m in found]
     counts = Counter(n.casefold() for n, _ in names if n)
+    # Zoom and other meeting tools open every cue with "Name: ", so there a speaker who speaks once is a speaker too.
+    plain = [n for c, (n, _) in zip(cues, names) if not c.speaker and not c.unknown]
+    throughout = bool(plain) and all(plain) and len({n.casefold() for n in plain} - STAGE_WORDS - PROSE_WORDS) >= 2
     out, speaker = [], None
     for cue, m, (name, bracketed) in zip(cues, found, names):
         body = cue.text
         key = (name or "").casefold()
-        if name and key not in STAGE_WORDS and (bracketed or name.isupper() or key in KNOWN_LABELS or counts[key] >= 2):
+        if name and key not in STAGE_WORDS and (bracketed or name.isupper() or key in KNOWN_LABELS or counts[key] >= 2
+                                                or throughout and key not in PROSE_WORDS):
             speaker = name.title() if name.isupper() and len(name) > 1 else name
             body = body[m.end():]
         elif cue.speaker or cue.unknown:

@@ -1,0 +1,97 @@
+"""Transcripts as transcription services and meeting tools export them: speakers, stamps and exact spans."""
+
+from __future__ import annotations
+
+import pytest
+
+from lccode.ingest import read_transcript
+
+
+def _turns(tmp_path, name: str, content: str):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    t = read_transcript(path)
+    return [(u.speaker, u.t_start, [t.text[a:b] for a, b in u.blocks]) for u in t.turns]
+
+
+EXPECTED = [("Anna", 3.0, ["Goedemorgen, zullen we beginnen?"]),
+            ("Pieter", 7.0, ["Ja prima. Ik wil eerst iets kwijt over de planning."]),
+            ("Anna", 15.0, ["Ga je gang."])]
+
+LAYOUTS = {
+    # Amberscript / Happy Scribe style: the name and a bracketed stamp on a line of their own, words below.
+    "name_then_bracketed_stamp": "Anna [00:00:03]\nGoedemorgen, zullen we beginnen?\n\n"
+                                 "Pieter [00:00:07]\nJa prima. Ik wil eerst iets kwijt over de planning.\n\n"
+                                 "Anna [00:00:15]\nGa je gang.\n",
+    # Rev: "Name (mm:ss):" above the words.
+    "rev": "Anna (00:03):\nGoedemorgen, zullen we beginnen?\n\n"
+           "Pieter (00:07):\nJa prima. Ik wil eerst iets kwijt over de planning.\n\nAnna (00:15):\nGa je gang.\n",
+    # Stamp first, then the name (Word's Transcribe: "00:00:03 Speaker 1").
+    "stamp_then_name": "00:00:03 Anna\nGoedemorgen, zullen we beginnen?\n\n"
+                       "00:00:07 Pieter\nJa prima. Ik wil eerst iets kwijt over de planning.\n\n"
+                       "00:00:15 Anna\nGa je gang.\n",
+    "bracketed_stamp_dash_name": "[00:00:03.00] - Anna\nGoedemorgen, zullen we beginnen?\n\n"
+                                 "[00:00:07.00] - Pieter\nJa prima. Ik wil eerst iets kwijt over de planning.\n\n"
+                                 "[00:00:15.00] - Anna\nGa je gang.\n",
+    # The stamp, the name and the words each on a line of their own.
+    "stamp_line_name_line": "00:00:03\nAnna\nGoedemorgen, zullen we beginnen?\n\n"
+                            "00:00:07\nPieter\nJa prima. Ik wil eerst iets kwijt over de planning.\n\n"
+                            "00:00:15\nAnna\nGa je gang.\n",
+    # A bare clock before a "Name:" label on the line.
+    "bare_stamp_label": "00:00:03 Anna: Goedemorgen, zullen we beginnen?\n"
+                        "00:00:07 Pieter: Ja prima. Ik wil eerst iets kwijt over de planning.\n"
+                        "00:00:15 Anna: Ga je gang.\n",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_service_layouts_give_speakers_stamps_and_only_the_words(tmp_path, layout):
+    assert _turns(tmp_path, f"{layout}.txt", LAYOUTS[layout]) == EXPECTED
+
+
+def test_numbered_speakers_are_speakers(tmp_path):
+    rev = "Speaker 1 (00:03): Hello everyone.\nSpeaker 2 (00:07): Hi, thanks for having me.\nSpeaker 1 (00:12): Good.\n"
+    assert [s for s, _, _ in _turns(tmp_path, "rev.txt", rev)] == ["Speaker 1", "Speaker 2", "Speaker 1"]
+    amber = "Spreker 1 [00:00:03]: Hoe begon het?\nSpreker 2 [00:00:09]: Met een telefoontje van Saxion.\n"
+    assert _turns(tmp_path, "amber.txt", amber) == [("Spreker 1", 3.0, ["Hoe begon het?"]),
+                                                    ("Spreker 2", 9.0, ["Met een telefoontje van Saxion."])]
+    whisperx = "SPEAKER_00: How did it start?\nSPEAKER_01: With a phone call.\nSPEAKER_00: And then?\n"
+    assert [s for s, _, _ in _turns(tmp_path, "wx.txt", whisperx)] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+
+
+def test_f4transkript_paragraph_stamps_are_time_not_speech(tmp_path):
+    f4 = ("I: Wie bent u en hoe kwam u bij de leergemeenschap? #00:00:05-1#\n\n"
+          "B: Nou, ik ben installateur. Mijn baas stuurde me. #00:00:14-8#\n\n"
+          "I: #00:00:15-2# En wat leverde het op?\n")
+    assert _turns(tmp_path, "f4.txt", f4) == [
+        ("I", None, ["Wie bent u en hoe kwam u bij de leergemeenschap?"]),
+        ("B", None, ["Nou, ik ben installateur. Mijn baas stuurde me."]),
+        ("I", pytest.approx(15.2), ["En wat leverde het op?"])]
+
+
+def test_a_stamped_short_utterance_is_not_a_speaker(tmp_path):
+    text = ("[00:00:03] Interviewer: Hoe begon het?\n[00:00:07] Respondent: Met een telefoontje.\n"
+            "[00:00:12] Klopt\n[00:00:15] Interviewer: En toen?\n")
+    assert _turns(tmp_path, "klopt.txt", text) == [
+        ("Interviewer", 3.0, ["Hoe begon het?"]), ("Respondent", 7.0, ["Met een telefoontje.", "Klopt"]),
+        ("Interviewer", 15.0, ["En toen?"])]
+
+
+def test_prose_with_a_numbered_step_and_a_lone_stamped_name_stays_prose(tmp_path):
+    text = "We begonnen om negen uur.\nStap 1: iedereen stelt zich voor.\nDaarna gingen we naar de hal.\n"
+    assert [s for s, _, _ in _turns(tmp_path, "prose.txt", text)] == [None]
+    once = "00:10:00\nKoffiepauze\nWe praten straks verder over de planning.\n"
+    [(speaker, _, blocks)] = _turns(tmp_path, "once.txt", once)
+    assert speaker is None and blocks == ["Koffiepauze\nWe praten straks verder over de planning."]
+
+
+def test_zoom_vtt_speaker_who_speaks_once_keeps_their_words(tmp_path):
+    vtt = ("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\nAnna de Vries: Goedemorgen allemaal.\n\n"
+           "2\n00:00:04.500 --> 00:00:09.000\nPieter Jansen: Ja, dank je. De warmtepomp draait.\n\n"
+           "3\n00:00:09.500 --> 00:00:12.000\nAnna de Vries: Mooi zo.\n")
+    path = tmp_path / "zoom.vtt"
+    path.write_text(vtt, encoding="utf-8")
+    t = read_transcript(path)
+    assert [(u.speaker, u.t_start) for u in t.turns] == [("Anna de Vries", 1.0), ("Pieter Jansen", 4.5),
+                                                          ("Anna de Vries", 9.5)]
+    assert "Ja, dank je. De warmtepomp draait." in t.text[t.turns[1].start_char:t.turns[1].end_char]
