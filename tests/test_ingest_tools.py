@@ -95,3 +95,49 @@ def test_zoom_vtt_speaker_who_speaks_once_keeps_their_words(tmp_path):
     assert [(u.speaker, u.t_start) for u in t.turns] == [("Anna de Vries", 1.0), ("Pieter Jansen", 4.5),
                                                           ("Anna de Vries", 9.5)]
     assert "Ja, dank je. De warmtepomp draait." in t.text[t.turns[1].start_char:t.turns[1].end_char]
+
+
+def _docx(path, paragraphs_before=(), rows=(), paragraphs_after=()):
+    import docx
+
+    d = docx.Document()
+    for p in paragraphs_before:
+        d.add_paragraph(p)
+    if rows:
+        table = d.add_table(rows=0, cols=len(rows[0]))
+        for row in rows:
+            for cell, value in zip(table.add_row().cells, row):
+                cell.text = value
+    for p in paragraphs_after:
+        d.add_paragraph(p)
+    d.save(str(path))
+    t = read_transcript(path)
+    return t, [(u.speaker, u.t_start, [t.text[a:b] for a, b in u.blocks]) for u in t.turns]
+
+
+def test_nvivo_transcript_table_gives_speakers_times_and_words(tmp_path):
+    rows = [("", "Timespan", "Content", "Speaker"),
+            ("1", "0:00.0 - 0:07.5", "Hoe kwam je bij de leergemeenschap?", "Interviewer"),
+            ("2", "0:07.5 - 0:21.0", "Nou, via mijn baas eigenlijk. Die had het van de ROC-docent gehoord.", "Ruben"),
+            ("3", "0:21.0 - 0:25.3", "En wat leverde het op?", "interviewer")]
+    _, turns = _docx(tmp_path / "nvivo.docx", ["Interview Gas erop! Ruben, 14 mei 2026"], rows)
+    assert turns == [(None, None, ["Interview Gas erop! Ruben, 14 mei 2026"]),
+                     ("Interviewer", 0.0, ["Hoe kwam je bij de leergemeenschap?"]),
+                     ("Ruben", 7.5, ["Nou, via mijn baas eigenlijk. Die had het van de ROC-docent gehoord."]),
+                     ("Interviewer", 21.0, ["En wat leverde het op?"])]
+
+
+def test_two_column_speaker_table_without_header(tmp_path):
+    rows = [("I", "Wat deed de procesbegeleider?"), ("R", "Ze vroeg steeds door. Waarom denk je dat?"),
+            ("I", "En verder?")]
+    _, turns = _docx(tmp_path / "twocol.docx", rows=rows)
+    assert turns == [("I", None, ["Wat deed de procesbegeleider?"]),
+                     ("R", None, ["Ze vroeg steeds door. Waarom denk je dat?"]), ("I", None, ["En verder?"])]
+
+
+def test_a_details_table_above_the_interview_keeps_its_words_and_makes_no_speakers(tmp_path):
+    t, turns = _docx(tmp_path / "details.docx", rows=[("Datum", "14 mei 2026"), ("Plaats", "Enschede")],
+                     paragraphs_after=["I: Hoe begon het?", "R: Met een telefoontje van Saxion.", "I: En toen?"])
+    assert "Datum" in t.text and "Enschede" in t.text
+    assert [s for s, _, _ in turns] == [None, "I", "R", "I"]
+    assert turns[0][2] == ["Datum: 14 mei 2026", "Plaats: Enschede"]

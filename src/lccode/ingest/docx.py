@@ -47,8 +47,24 @@ def _check_no_dtd(path: Path) -> None:
                          expected="a Word .docx file as Word or LibreOffice save it", fix=_RESAVE)
 
 
+def _blocks(document):
+    """The body's paragraphs and table rows in document order (a transcript may be a table: docx_tables)."""
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    from lccode.ingest.docx_tables import table_lines
+
+    for el in document.element.body.iterchildren():
+        if el.tag == qn("w:p"):
+            yield Paragraph(el, document).text.replace("\r", "")
+        elif el.tag == qn("w:tbl"):
+            yield from table_lines(Table(el, document))
+
+
 def read_docx_text(path: Path) -> str:
-    """The paragraphs' text joined by blank lines; this joined text is what offsets refer to."""
+    """The paragraphs' text and the table rows' lines joined by blank lines; this joined text is what offsets
+    refer to."""
     if not zipfile.is_zipfile(path):
         raise InputError("this .docx is not a Word document (a .docx is a zip archive, this file is not)", file=path,
                          expected="a Word .docx file",
@@ -61,11 +77,12 @@ def read_docx_text(path: Path) -> str:
     try:
         document = docx.Document(str(path))
         body = document.element.body
-        n = sum(1 for _ in body.iterchildren(qn("w:p")))
+        n = sum(1 for _ in body.iterchildren(qn("w:p"))) + sum(1 for _ in body.iter(qn("w:tr")))
         if n > MAX_PARAGRAPHS:
-            raise InputError(f"the document has {n:,} paragraphs; lccode reads up to {MAX_PARAGRAPHS:,}", file=path,
+            raise InputError(f"the document has {n:,} paragraphs and table rows; lccode reads up to "
+                             f"{MAX_PARAGRAPHS:,}", file=path,
                              expected="one interview or meeting per file", fix="split it into several files")
-        paragraphs = [p.text.replace("\r", "") for p in document.paragraphs if p.text.strip()]
+        paragraphs = [p for p in _blocks(document) if p.strip()]
     except InputError:
         raise
     except Exception as exc:  # python-docx and lxml raise several types for damaged packages

@@ -1,0 +1,102 @@
+"""Transcripts laid out as a table in a Word document: one row per turn, with the speaker, the words and often a
+time in columns of their own (NVivo's transcript export: Timespan | Content | Speaker; many transcribers' two-column
+Speaker | Text tables).
+
+Each row becomes one line of the document's text, written the way the plain-text parser reads a turn
+("[0:12.5] Anna: ..."), so speakers and stamps follow the same rules as anywhere else and are never part of a segment.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lccode.ingest.speakers import KNOWN_LABELS, looks_like_name
+
+# A time cell: "0:12.5", "00:01:23", "[00:01:23]", NVivo's span "0:00.0 - 0:12.5" (its start is the stamp).
+_TIME = re.compile(r"^\s*[\[(]?(?P<t>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[\])]?(?:\s*[-–]\s*\S.*)?\s*$")
+_HEADERS = {
+    "time": {"timespan", "time", "tijd", "timestamp", "tijdstempel", "tijdcode", "timecode", "start", "begin", "tijdstip"},
+    "speaker": {"speaker", "spreker", "name", "naam", "wie", "who", "participant", "deelnemer", "persoon", "person"},
+    "text": {"content", "text", "tekst", "inhoud", "transcript", "transcriptie", "utterance", "uitspraak", "said",
+             "gezegd", "words"},
+}
+_SHARE = 0.8  # of a column's filled cells that must look like times (or names) for the column to be read as such
+
+
+def _cells(row) -> list[str]:
+    """The row's cells, a merged cell once (python-docx repeats it for every grid column it spans)."""
+    seen, out = set(), []
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            out.append(cell.text.replace("\r", "").strip())
+    return out
+
+
+def _by_header(first: list[str]) -> dict[str, int] | None:
+    found = {}
+    for i, cell in enumerate(first):
+        for kind, words in _HEADERS.items():
+            if cell.strip().rstrip(":").casefold() in words and kind not in found:
+                found[kind] = i
+    return found if "text" in found else None
+
+
+def _speakerish(cell: str) -> bool:
+    return len(cell) <= 60 and (looks_like_name(cell) or cell.casefold().rstrip(":") in KNOWN_LABELS)
+
+
+def _by_content(rows: list[list[str]]) -> dict[str, int] | None:
+    """Columns guessed from what they hold: times, short names, and the longest text."""
+    width = len(rows[0])
+    if not 2 <= width <= 4 or any(len(r) != width for r in rows):
+        return None
+
+    def share(col: int, test) -> float:
+        filled = [r[col] for r in rows if r[col]]
+        return sum(map(test, filled)) / len(filled) if filled else 0.0
+
+    found: dict[str, int] = {}
+    times = [c for c in range(width) if share(c, lambda x: bool(_TIME.match(x))) >= _SHARE]
+    if times:
+        found["time"] = times[0]
+    rest = [c for c in range(width) if c not in found.values()]
+    names = [c for c in rest if share(c, _speakerish) >= _SHARE]
+    if names:
+        found["speaker"] = names[0]
+    rest = [c for c in rest if c != found.get("speaker")]
+    if not rest or "speaker" not in found and "time" not in found:
+        return None
+    found["text"] = max(rest, key=lambda c: sum(len(r[c]) for r in rows))
+    return found
+
+
+def _line(cells: list[str], cols: dict[str, int]) -> str:
+    def get(kind: str) -> str:
+        i = cols.get(kind)
+        return " ".join(cells[i].split("\n")) if i is not None and i < len(cells) else ""
+
+    text, speaker, time = get("text"), get("speaker").rstrip(":").strip(), _TIME.match(get("time"))
+    if not text:
+        return ""
+    head = f"[{time.group('t')}] " if time else ""
+    if speaker:
+        speaker = speaker[:1].upper() + speaker[1:]  # a label opens with a capital ("interviewer" -> "Interviewer")
+        head += f"{speaker}: "
+    return head + text
+
+
+def table_lines(table) -> list[str]:
+    """One line per row of a transcript table; a table that is not one (a layout grid, a header block) gives its
+    rows' cells joined, so no words are lost."""
+    rows = [cells for cells in (_cells(r) for r in table.rows) if any(cells)]
+    if not rows:
+        return []
+    cols = _by_header(rows[0])
+    if cols is not None:
+        rows = rows[1:]
+    else:
+        cols = _by_content(rows)
+    if cols is None:
+        return [" ".join(c for c in cells if c) for cells in rows]
+    return [line for line in (_line(cells, cols) for cells in rows) if line]
