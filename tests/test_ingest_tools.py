@@ -141,3 +141,28 @@ def test_a_details_table_above_the_interview_keeps_its_words_and_makes_no_speake
     assert "Datum" in t.text and "Enschede" in t.text
     assert [s for s, _, _ in turns] == [None, "I", "R", "I"]
     assert turns[0][2] == ["Datum: 14 mei 2026", "Plaats: Enschede"]
+
+
+def test_odt_transcript_table_like_the_docx_one(tmp_path):
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentText()
+    doc.text.addElement(P(text="Interview Ruben"))
+    table = Table(name="Transcript")
+    table.addElement(TableColumn(numbercolumnsrepeated=3))
+    for row in [("Tijd", "Spreker", "Tekst"), ("00:00:04", "Interviewer", "Hoe kwam je erbij?"),
+                ("00:00:09", "Ruben", "Via de docent van het ROC."), ("00:00:15", "Interviewer", "En toen?")]:
+        tr = TableRow()
+        for value in row:
+            cell = TableCell()
+            cell.addElement(P(text=value))
+            tr.addElement(cell)
+        table.addElement(tr)
+    doc.text.addElement(table)
+    doc.save(str(tmp_path / "t.odt"))
+    t = read_transcript(tmp_path / "t.odt")
+    assert [(u.speaker, u.t_start, [t.text[a:b] for a, b in u.blocks]) for u in t.turns] == [
+        (None, None, ["Interview Ruben"]), ("Interviewer", 4.0, ["Hoe kwam je erbij?"]),
+        ("Ruben", 9.0, ["Via de docent van het ROC."]), ("Interviewer", 15.0, ["En toen?"])]

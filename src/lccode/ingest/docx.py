@@ -48,18 +48,28 @@ def _check_no_dtd(path: Path) -> None:
 
 
 def _blocks(document):
-    """The body's paragraphs and table rows in document order (a transcript may be a table: docx_tables)."""
+    """The body's paragraphs and table rows in document order (a transcript may be a table: ingest.tables)."""
     from docx.oxml.ns import qn
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    from lccode.ingest.docx_tables import table_lines
+    from lccode.ingest.tables import table_lines
 
     for el in document.element.body.iterchildren():
         if el.tag == qn("w:p"):
             yield Paragraph(el, document).text.replace("\r", "")
         elif el.tag == qn("w:tbl"):
-            yield from table_lines(Table(el, document))
+            yield from table_lines([_cells(row) for row in Table(el, document).rows])
+
+
+def _cells(row) -> list[str]:
+    """A table row's cells, a merged cell once (python-docx repeats it for every grid column it spans)."""
+    seen, out = set(), []
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            out.append(cell.text)
+    return out
 
 
 def read_docx_text(path: Path) -> str:

@@ -21,6 +21,8 @@ MAX_PARAGRAPHS = 50_000
 MAX_SPACES = 1000
 _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_TABLE = f"{{{_TABLE_NS}}}table"
 _EXPECTED = "an OpenDocument .odt file"
 _RESAVE = "open and re-save it in LibreOffice or Word"
 
@@ -62,13 +64,47 @@ def _paragraph_text(p) -> str:
     return "".join(out)
 
 
+def _check_count(count: int, path: Path) -> None:
+    if count > MAX_PARAGRAPHS:
+        raise InputError(f"the document has over {MAX_PARAGRAPHS:,} paragraphs; lccode reads up to "
+                         f"{MAX_PARAGRAPHS:,}", file=path, expected="one interview or meeting per file",
+                         fix="split it into several files")
+
+
+def _table_rows(table, count: int, path: Path) -> tuple[list[list[str]], int]:
+    """A table's rows as their cells' text (a cell's paragraphs on lines of their own, nested tables included), for
+    ingest.tables; and the paragraph count with the cells' paragraphs added."""
+    rows = []
+    for row in table.iter(f"{{{_TABLE_NS}}}table-row"):
+        if _owning_table(row) is not table:
+            continue  # a row of a nested table: read as text of its cell below
+        cells = []
+        for cell in row.iterchildren(f"{{{_TABLE_NS}}}table-cell"):
+            texts = []
+            for p in cell.iter(f"{{{_TEXT_NS}}}p", f"{{{_TEXT_NS}}}h"):
+                count += 1
+                _check_count(count, path)
+                texts.append(_paragraph_text(p).replace("\r", ""))
+            cells.append("\n".join(t for t in texts if t.strip()))
+        rows.append(cells)
+    return rows, count
+
+
+def _owning_table(el):
+    while el is not None and el.tag != _TABLE:
+        el = el.getparent()
+    return el
+
+
 def read_odt_text(path: Path) -> str:
-    """The paragraphs' and headings' text in document order, joined by blank lines (as for .docx)."""
+    """The paragraphs' and headings' text and the table rows' lines (ingest.tables) in document order, joined by
+    blank lines (as for .docx)."""
     if not zipfile.is_zipfile(path):
         raise InputError("this .odt is not an OpenDocument text (an .odt is a zip archive, this file is not)", file=path,
                          expected=_EXPECTED,
                          fix="open it in LibreOffice or Word and 'Save as' .odt or .docx, or rename it if it is plain text")
     from lccode.ingest.archive import check_package, has_dtd, parse_xml
+    from lccode.ingest.tables import table_lines
 
     infos = check_package(path, "OpenDocument text", _EXPECTED, max_file=MAX_ODT_BYTES, max_unpacked=MAX_UNPACKED_BYTES,
                           max_members=MAX_MEMBERS, max_part=MAX_XML_BYTES, part=lambda name: name == "content.xml",
@@ -101,13 +137,13 @@ def read_odt_text(path: Path) -> str:
                 continue
             if _local(child.tag) in ("p", "h"):
                 count += 1
-                if count > MAX_PARAGRAPHS:
-                    raise InputError(f"the document has over {MAX_PARAGRAPHS:,} paragraphs; lccode reads up to "
-                                     f"{MAX_PARAGRAPHS:,}", file=path, expected="one interview or meeting per file",
-                                     fix="split it into several files")
+                _check_count(count, path)
                 text = _paragraph_text(child).replace("\r", "")
                 if text.strip():
                     paragraphs.append(text)
+            elif child.tag == _TABLE:
+                rows, count = _table_rows(child, count, path)
+                paragraphs.extend(table_lines(rows))
             else:
                 stack.append(iter(child))
     if not paragraphs:

@@ -1,4 +1,4 @@
-"""Transcripts laid out as a table in a Word document: one row per turn, with the speaker, the words and often a
+"""Transcripts laid out as a table in a .docx or .odt: one row per turn, with the speaker, the words and often a
 time in columns of their own (NVivo's transcript export: Timespan | Content | Speaker; many transcribers' two-column
 Speaker | Text tables).
 
@@ -21,16 +21,6 @@ _HEADERS = {
              "gezegd", "words"},
 }
 _SHARE = 0.8  # of a column's filled cells that must look like times (or names) for the column to be read as such
-
-
-def _cells(row) -> list[str]:
-    """The row's cells, a merged cell once (python-docx repeats it for every grid column it spans)."""
-    seen, out = set(), []
-    for cell in row.cells:
-        if id(cell._tc) not in seen:
-            seen.add(id(cell._tc))
-            out.append(cell.text.replace("\r", "").strip())
-    return out
 
 
 def _by_header(first: list[str]) -> dict[str, int] | None:
@@ -86,10 +76,11 @@ def _line(cells: list[str], cols: dict[str, int]) -> str:
     return head + text
 
 
-def table_lines(table) -> list[str]:
-    """One line per row of a transcript table; a table that is not one (a layout grid, a header block) gives its
-    rows' cells joined, so no words are lost."""
-    rows = [cells for cells in (_cells(r) for r in table.rows) if any(cells)]
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """One line per row (its cells' text) of a transcript table; a table that is not one (a layout grid, a header
+    block) gives its rows' cells joined, so no words are lost."""
+    rows = [[c.replace("\r", "").strip() for c in cells] for cells in rows]
+    rows = [cells for cells in rows if any(cells)]
     if not rows:
         return []
     cols = _by_header(rows[0])
