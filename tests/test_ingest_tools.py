@@ -166,3 +166,32 @@ def test_odt_transcript_table_like_the_docx_one(tmp_path):
     assert [(u.speaker, u.t_start, [t.text[a:b] for a, b in u.blocks]) for u in t.turns] == [
         (None, None, ["Interview Ruben"]), ("Interviewer", 4.0, ["Hoe kwam je erbij?"]),
         ("Ruben", 9.0, ["Via de docent van het ROC."]), ("Interviewer", 15.0, ["En toen?"])]
+
+
+F4_RTF = (r"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fswiss Arial;}}\f0\fs24 "
+          r"I: Hoe kwam u bij de leergemeenschap? #00:00:05-1#\par\par "
+          r"B: Nou, ik ben installateur. Mijn baas stuurde me, en de docent van het ROC ook. Caf\'e9 en \u8364?10. "
+          r"#00:00:14-8#\par\par I: En wat leverde het op? #00:00:18-0#\par}")
+
+
+def test_f4transkript_rtf_reads_like_its_text(tmp_path):
+    path = tmp_path / "interview.rtf"
+    path.write_bytes(F4_RTF.encode("ascii"))
+    t = read_transcript(path)
+    assert [(u.speaker, [t.text[a:b] for a, b in u.blocks]) for u in t.turns] == [
+        ("I", ["Hoe kwam u bij de leergemeenschap?"]),
+        ("B", ["Nou, ik ben installateur. Mijn baas stuurde me, en de docent van het ROC ook. Café en €10."]),
+        ("I", ["En wat leverde het op?"])]
+    assert "\\par" not in t.text and "fonttbl" not in t.text
+
+
+@pytest.mark.parametrize("content, why", [(b"I: dit is gewoon tekst", "not a Rich Text Format file"),
+                                          (b"{\\rtf1 \\u99999999999 kapot}", "RTF markup could not be read")])
+def test_a_broken_rtf_is_refused_with_the_file_named(tmp_path, content, why):
+    from lccode.errors import InputError
+
+    path = tmp_path / "kapot.rtf"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        read_transcript(path)
+    assert why in str(err.value) and "kapot.rtf" in str(err.value)

@@ -190,6 +190,12 @@ def docx_files(draw):
 
     paras = draw(st.lists(lines, max_size=12))
     body = "".join(f"<w:p><w:r><w:t xml:space=\"preserve\">{escape(p)}</w:t></w:r></w:p>" for p in paras)
+    if mode == 3:  # a transcript table (ingest.tables): rows of cells holding labels, stamps, words, or nothing
+        cell = st.one_of(lines, st.sampled_from(["", "Timespan", "Speaker", "Content", "0:00.0 - 0:07.5", "I", "R"]))
+        rows = draw(st.lists(st.lists(cell, min_size=1, max_size=4), max_size=8))
+        body = "<w:tbl>" + "".join("<w:tr>" + "".join(
+            f"<w:tc><w:p><w:r><w:t xml:space=\"preserve\">{escape(c)}</w:t></w:r></w:p></w:tc>" for c in r) + "</w:tr>"
+            for r in rows) + "</w:tbl>" + body
     if mode == 2:
         body += draw(st.sampled_from(["<w:p>", "</w:body>", "&bogus;", "<w:p><w:r><w:t>\x01</w:t></w:r></w:p>",
                                       "<!DOCTYPE x [<!ENTITY a \"aaaa\">]>"]))
@@ -339,6 +345,26 @@ def test_fuzz_docx(store, data):
 @given(data=odt_files() | raw_bytes)
 def test_fuzz_odt(store, data):
     check_transcript(store, ".odt", data)
+
+
+RTF_PIECES = [r"\par ", r"\par\par ", r"{\b ", "}", "{", r"\'e9", r"\'zz", r"\u8364?", r"\u-3913?",
+              r"\u99999999999 ", r"{\*\generator x;}", r"\tab ", r"\line ", "\\", r"{\fonttbl{\f0 Arial;}}",
+              r"\bin5 abcde", r"#00:00:05-1#"]
+
+
+@st.composite
+def rtf_files(draw):
+    """RTF as f4transkript and word processors write it: a header, words and labels among control words."""
+    parts = draw(st.lists(st.one_of(lines, st.sampled_from(RTF_PIECES)), max_size=30))
+    head = weighted(draw, (8, st.just("{\\rtf1\\ansi\\ansicpg1252 ")),
+                    (1, st.sampled_from(["", "{\\rtf1\\ansicpg99999 ", "{\\rtf", "I: "])))
+    return encode(head + " ".join(parts) + "}", draw(encodings))
+
+
+@FUZZ
+@given(data=rtf_files() | raw_bytes)
+def test_fuzz_rtf(store, data):
+    check_transcript(store, ".rtf", data)
 
 
 MANIFEST_FIELDS = ["file", "id", "community", "level", "kind", "date", "language", "roles", "bogus", ""]

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 NO_TEXT = "no text found to segment"
 NO_TEXT_EXPECTED = "sentences with words (this file holds only labels, timestamps, punctuation or invisible characters)"
 NO_TEXT_FIX = "check that this is the right file and that its export finished, or remove it"
-FORMATS = {".txt": "text", ".md": "text", ".docx": "docx", ".odt": "odt", ".vtt": "vtt", ".srt": "srt",
+FORMATS = {".txt": "text", ".md": "text", ".rtf": "rtf", ".docx": "docx", ".odt": "odt", ".vtt": "vtt", ".srt": "srt",
            ".jsonl": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
 
 
@@ -43,7 +43,7 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None, text_c
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"unsupported file type '{path.suffix}'", file=path,
-                         expected="one of " + ", ".join(FORMATS), fix="export the transcript as .txt, .docx, .vtt or .srt")
+                         expected="one of " + ", ".join(FORMATS), fix="export the transcript as .txt, .docx, .rtf, .vtt or .srt")
     if not path.is_file():
         raise InputError("file not found", file=path, fix="check the path")
     if not tabular.valid_unicode(str(path.resolve())):  # a name in another encoding cannot be stored or hashed
@@ -68,6 +68,11 @@ def read_transcript(path: str | Path, meta: TranscriptMeta | None = None, text_c
         raw = decode.decode_bytes(data, path)
         if fmt == "text":
             text, turns = raw, plaintext.parse_turns(raw, labels)
+        elif fmt == "rtf":
+            from lccode.ingest.rtf import rtf_to_plain
+
+            text = rtf_to_plain(raw, path)
+            turns = plaintext.parse_turns(text, labels)
         elif fmt in ("vtt", "srt"):
             cues = subtitles.parse_vtt(raw, path) if fmt == "vtt" else subtitles.parse_srt(raw, path)
             text, turns = subtitles.cues_to_transcript(cues)
