@@ -5,7 +5,10 @@
 A segment is an error when any of its code decisions differs from the gold. For the top `k` = 20% of a split,
 oracle = min(k, errors) (a perfect ranking puts only errors first); a rule's share of the oracle is the
 errors it puts in the top k divided by that. Splits: the dev transcripts and dev excerpts (what thresholds and
-temperature were tuned on: choose the rule here) and the held-out test transcripts (report it here). Per-code
+temperature were tuned on: choose the rule here) and the held-out test transcripts (report it here). The last
+line per split is the product's ranking's own expectation: the sum of its calibrated chances of an error over its
+top k, as a share of the oracle. A ranking by calibrated chances finds about that many, so it is the ceiling of
+any reordering of the same signals; raising it takes a model whose errors are more predictable. Per-code
 weights and per-code calibration are fitted on dev only. Encoder outputs are cached (models/cache/), so a
 second run costs seconds.
 """
@@ -79,6 +82,32 @@ def per_code_platt(probs_fit, y_fit, probs):
     opt.step(closure)
     with torch.no_grad():
         return torch.sigmoid(torch.tensor(_logit(probs)) * a + b).numpy()
+
+
+def member_probs(coder, pooled, positions):
+    """[members, segments, codes] probabilities of each member of an ensemble (None for a single model)."""
+    import torch
+
+    from lccode.model.context import layout
+    from lccode.model.predict import sigmoid
+
+    model = coder.model
+    if not hasattr(model, "members"):
+        return None
+    x = torch.as_tensor(pooled)
+    lay = layout(positions) if model.context is not None else None
+    parts = torch.split(x, [m.pooled_dim for m in model.members], dim=1)
+    with torch.inference_mode():
+        logits = np.stack([m.logits(p, lay).float().numpy() for m, p in zip(model.members, parts)])
+    return sigmoid(logits / float(coder.meta.get("temperature", 1.0)))
+
+
+def expected_capture(errors: np.ndarray, priority: np.ndarray, fraction: float = 0.2) -> float | None:
+    """What a ranking expects to find in its top k by its own calibrated chances of an error, as a share of the
+    oracle: the ceiling of any ranking that orders by those chances (it found about this many, see the output)."""
+    k = max(1, int(round(fraction * len(errors))))
+    oracle = min(k, int(errors.sum()))
+    return round(float(np.sort(priority)[::-1][:k].sum()) / oracle, 4) if oracle else None
 
 
 def learned_error_model(data, name, th, coder):
@@ -158,6 +187,8 @@ def main() -> None:
             fit_p, fit_y = dev_p, dev_y
         pc = per_code_platt(fit_p, fit_y, p)
         perr_pc = np.where(pred, 1 - pc, pc)
+        members = member_probs(coder, d["pooled"], d["pos"])
+        committee = ((members >= th) != pred[None]).sum(0).sum(1) if members is not None else np.zeros(len(p))
         rules = {
             "margin (old rule: smallest logit distance to a threshold)": -u.margins(p, th).min(1),
             "expected error: P(any code decision wrong)": 1 - np.prod(1 - perr, axis=1),
@@ -169,11 +200,16 @@ def main() -> None:
             "MC-dropout ensemble mean, expected error": 1 - np.prod(1 - u.error_probabilities(mc.mean(0), th), axis=1),
             "expected error + ensemble flips": 1 - np.prod(1 - perr, axis=1) + flips.sum(1),
             "rule for excerpts (lccode.model.uncertainty.review_priority)": u.review_priority(p, th),
+            "committee: code decisions on which an ensemble member disagrees with the ensemble (ties: rule)":
+                committee + 1e-3 * u.review_priority(p, th),
             "in the product: error model over turn features for transcript segments (lccode.model.error_model)":
                 learned_error_model(data, name, th, coder),
             "random": np.random.default_rng(0).random(len(p)),
         }
         results["splits"][name] = {r: oracle_share(d["errors"], s) for r, s in rules.items()}
+        product = rules["in the product: error model over turn features for transcript segments (lccode.model.error_model)"]
+        results["splits"][name]["product's own expectation (share of oracle its calibrated chances predict)"] = {
+            **oracle_share(d["errors"], product), "share_of_oracle": expected_capture(d["errors"], product)}
     print(f"model {results['model']} (encoder outputs in {encode_s:.0f} s)")
     for name, rows in results["splits"].items():
         any_row = next(iter(rows.values()))
