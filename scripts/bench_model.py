@@ -253,7 +253,7 @@ def _decisions(ws_root: Path, labels: list[str]) -> dict:
 
 
 def bench_lccode_code(model: Path, device: str, old_rev: str | None, tmp: Path, repeat: int = 2) -> dict:
-    from lccode.model.modeling import read_meta
+    from lccode.model.storage import read_meta
 
     new_src = REPO / "src"
     seed = tmp / "seed"

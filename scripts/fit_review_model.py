@@ -25,8 +25,8 @@ def main() -> None:
     from lccode.data import label_matrix
     from lccode.gold import load_examples
     from lccode.model.error_model import fit_on_dev
-    from lccode.model.modeling import META_FILE, read_meta
     from lccode.model.predict import Coder
+    from lccode.model.storage import META_FILE, read_meta
     from lccode.model.training_run import default_model_dir
 
     model_dir = Path(args.model) if args.model else default_model_dir()

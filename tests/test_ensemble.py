@@ -61,8 +61,8 @@ def test_members_are_saved_as_model_folders_under_one_checksum(tiny_ensemble):
 
 def test_ensemble_codes_with_the_mean_of_its_members_logits(tiny_ensemble, codebook):
     """The shared lower layers run once, and the result equals each member run alone, averaged."""
-    from lccode.model.modeling import load_model
     from lccode.model.predict import Coder, batch_logits, sigmoid
+    from lccode.model.storage import load_model
     from lccode.records import Position
 
     out, meta, _, _ = tiny_ensemble
@@ -93,7 +93,7 @@ def test_reloaded_ensemble_reproduces_its_dev_figures(tiny_ensemble, codebook):
 
 
 def test_a_damaged_or_missing_member_is_refused(tiny_ensemble, codebook, tmp_path):
-    from lccode.model.modeling import load_model
+    from lccode.model.storage import load_model
 
     damaged = tmp_path / "damaged"
     shutil.copytree(tiny_ensemble[0], damaged)
@@ -116,8 +116,8 @@ def test_a_damaged_or_missing_member_is_refused(tiny_ensemble, codebook, tmp_pat
 
 
 def test_pooled_cache_key_follows_the_members_encoders(tiny_ensemble):
-    from lccode.model.modeling import read_meta
     from lccode.model.pooled import encoder_key
+    from lccode.model.storage import read_meta
 
     out, meta, _, _ = tiny_ensemble
     key = encoder_key(out, meta)

@@ -113,7 +113,7 @@ def test_reloaded_model_gives_the_probabilities_it_was_calibrated_with(tiny_mode
 def test_damaged_delta_is_refused(tiny_model, codebook, tmp_path):
     import shutil
 
-    from lccode.model.modeling import load_model
+    from lccode.model.storage import load_model
 
     copy = tmp_path / "damaged"
     shutil.copytree(tiny_model[0], copy)
@@ -165,7 +165,7 @@ def test_batching_and_length_sorting_do_not_change_results(tiny_model, codebook)
 def test_model_for_another_codebook_is_refused(tiny_model, tmp_path):
     import yaml
 
-    from lccode.model.modeling import load_model
+    from lccode.model.storage import load_model
 
     data = yaml.safe_load((REPO / "codebook" / "learning-communities.yaml").read_text())
     data["categories"][0]["codes"] = data["categories"][0]["codes"][1:]

@@ -18,8 +18,8 @@ def run_sample(workspace: Path, corpus: Path, model: Path | None, device: str = 
     from lccode.atomic import check_folder_target
     from lccode.model.coding import code_workspace, pending_count
     from lccode.model.device import check_device
-    from lccode.model.modeling import META_FILE
     from lccode.model.provision import default_base_dir, provision
+    from lccode.model.storage import META_FILE
     from lccode.model.training_args import TrainConfig
     from lccode.model.training_run import run_training
     from lccode.paths import default_model_dir

@@ -45,7 +45,7 @@ def _transcript_chunks(ws, segs, chunk: int = 512):
 
 def pending_count(ws, model_dir: str | Path, redo: bool = False) -> int:
     """How many segments `code_workspace` would code (for progress bars), without loading the model."""
-    from lccode.model.modeling import read_meta
+    from lccode.model.storage import read_meta
 
     if redo:
         return ws.count_segments()

@@ -53,10 +53,10 @@ def combine(member_dirs: list[Path], output: Path, name: str | None = None, dev_
     from lccode.model.dev_report import calibrate_on_dev, dev_metrics
     from lccode.model.device import resolve_device, set_threads
     from lccode.model.ensemble import Ensemble, joint_digest, save_ensemble, shared_layers_of
-    from lccode.model.modeling import load_model, read_meta
     from lccode.model.predict import batch_logits
     from lccode.model.provision import default_base_dir
     from lccode.model.quick import delta_names
+    from lccode.model.storage import load_model, read_meta
     from lccode.model.training_run import default_training_files
 
     member_dirs = [Path(d) for d in member_dirs]

@@ -109,7 +109,7 @@ def joint_digest(member_digests: list[str]) -> str:
 def save_ensemble(model: Ensemble, tokenizer, folder: Path, meta: dict, deltas: list, base=None,
                   member_metas: list[dict] | None = None) -> dict:
     """Write every member as an ordinary model folder, then the joint lccode.json, atomically (temp folder, rename)."""
-    from lccode.model.modeling import publish, save_model, staged
+    from lccode.model.storage import publish, save_model, staged
 
     folder = Path(folder)
     seeds = [e.get("seed") for e in (meta.get("ensemble") or {}).get("members", [])]
@@ -134,7 +134,7 @@ def save_ensemble(model: Ensemble, tokenizer, folder: Path, meta: dict, deltas: 
 
 def load_ensemble(folder: Path, meta: dict, light: bool = True):
     """(Ensemble, tokenizer): each member loaded and verified as a model folder, then checked against the joint checksum."""
-    from lccode.model.modeling import load_model
+    from lccode.model.storage import load_model
 
     entries = (meta.get("ensemble") or {}).get("members") or []
     if len(entries) < 2:

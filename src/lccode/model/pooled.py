@@ -24,12 +24,12 @@ def encoder_key(folder: str | Path, meta: dict) -> str:
     """What decides the pooled output: the base weights and the fine-tuned layers (never the heads)."""
     if meta.get("encoder_key"):
         return meta["encoder_key"]
-    from lccode.model.modeling import DELTA_FILE
     from lccode.model.provision import file_sha256
+    from lccode.model.storage import DELTA_FILE
 
     enc = meta.get("encoder") or {}
     if enc.get("format") == "ensemble":  # the members' encoders, in order
-        from lccode.model.modeling import read_meta
+        from lccode.model.storage import read_meta
 
         keys = [encoder_key(Path(folder) / e["path"], read_meta(Path(folder) / e["path"]))
                 for e in meta["ensemble"]["members"]]

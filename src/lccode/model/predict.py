@@ -123,7 +123,7 @@ class Coder:
     def load(cls, folder: str | Path, codebook=None, device: str = "auto", precision: str = "auto",
              light: bool = True) -> "Coder":
         from lccode.model.device import resolve_device, set_threads
-        from lccode.model.modeling import load_model
+        from lccode.model.storage import load_model
 
         set_threads()
         placement = resolve_device(device, precision)

@@ -268,7 +268,7 @@ def coder_meta(meta: dict, labels: list[str], result: Retrained) -> dict:
 
 def delta_names(folder: Path) -> list[str] | None:
     """The encoder parameters a delta model stores (a quick model stores the same ones), or None."""
-    from lccode.model.modeling import DELTA_FILE
+    from lccode.model.storage import DELTA_FILE
 
     path = Path(folder) / DELTA_FILE
     if not path.is_file():

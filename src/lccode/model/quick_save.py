@@ -9,12 +9,12 @@ from lccode.model.quick import Retrained, delta_names
 
 
 def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], result: Retrained, provenance: dict) -> dict:
-    """Save the retrained heads with the parent's encoder (same folder format; see modeling.save_model)."""
+    """Save the retrained heads with the parent's encoder (same folder format; see storage.save_model)."""
     from lccode import __version__
     from lccode.clock import utc_now
-    from lccode.model.modeling import save_model
     from lccode.model.pooled import encoder_key
     from lccode.model.provision import default_base_dir
+    from lccode.model.storage import save_model
 
     parent = coder.meta
     keep = {k: v for k, v in parent.items() if k not in ("test_metrics", "weights_sha256", "model_id", "encoder", "history")}
@@ -45,7 +45,7 @@ def _with_stored_encoder(model, parent_dir: Path):
     """The parent model as stored, with `model`'s retrained heads: coding may have cast the encoder in memory to
     the autocast dtype (fastload.cast_linear), and a quick model must keep the parent's encoder bit for bit (its
     pooled-output cache is the parent's)."""
-    from lccode.model.modeling import load_model
+    from lccode.model.storage import load_model
 
     fresh = load_model(parent_dir)[0]
     heads = {id(p) for p in model.head_parameters()}

@@ -46,8 +46,8 @@ def train(cfg: TrainConfig, codebook, examples: list[Example], output_dir: str |
     """Fine-tune and save a model; returns its metadata (including dev metrics). Labels come from the codebook."""
     from lccode.errors import LccodeError
     from lccode.model.device import resolve_device, set_threads
-    from lccode.model.modeling import save_model
     from lccode.model.provision import default_base_dir, provision
+    from lccode.model.storage import save_model
 
     labels = codebook.code_ids
     train_ex, dev_ex = split_dev(examples, cfg.dev_fraction) if dev_examples is None else (examples, dev_examples)
@@ -249,10 +249,10 @@ class _Run:
     def calibrate(self):
         """(names of the stored fine-tuned encoder weights or None, temperature, thresholds, dev decisions, the
         review order's error model or None, dev logits)."""
-        from lccode.model.modeling import round_to_half
+        from lccode.model.storage import round_to_half
 
         # Over frozen lower layers of a provisioned base, only the fine-tuned layers are stored (fp16, see
-        # modeling.DELTA_FILE); rounding them first means the thresholds below are tuned on the model as stored.
+        # storage.DELTA_FILE); rounding them first means the thresholds below are tuned on the model as stored.
         delta = None
         if self.split_at and not self.cfg.base_model:
             delta = [n for n, p in self.model.encoder.named_parameters() if p.requires_grad]

@@ -70,7 +70,7 @@ def record_test(model_dir: Path, gold: Path) -> dict:
     from lccode.atomic import write_text_atomic
     from lccode.model.evaluate import evaluate
     from lccode.model.model_card import write_card
-    from lccode.model.modeling import META_FILE, read_meta
+    from lccode.model.storage import META_FILE, read_meta
 
     rep = evaluate(gold, model_dir)
     keys = ("n", "micro_precision", "micro_recall", "micro_f1", "macro_f1", "mean_kappa")
