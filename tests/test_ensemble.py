@@ -179,6 +179,11 @@ def test_joining_members_trained_on_different_data_records_each(tiny_ensemble, c
     assert [e["seed"] for e in joined["ensemble"]["members"]] == [13, 14]
     assert json.loads((tmp_path / "joined" / "member-2" / "lccode.json").read_text())["config"]["seed"] == 14
     assert "seeds 13, 14" in card and "Each member was trained as `lccode train --seed N`" in card
+    # The mixed ensemble's members record only their own data; re-joined with a run of the same data, no stale list.
+    assert "train_data" not in json.loads((tmp_path / "joined" / "member-2" / "lccode.json").read_text())
+    again = combine([tmp_path / "joined" / "member-2", later], tmp_path / "again", name="pair", dev_examples=dev)
+    assert "train_data" not in again and again["train_data_hash"] == "f" * 64
+    assert "members trained on different data" not in (tmp_path / "again" / "README.md").read_text()
 
 
 def test_quick_retrain_of_an_ensemble_trains_every_members_heads(tiny_ensemble, codebook, tmp_path):

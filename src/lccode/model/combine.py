@@ -82,7 +82,8 @@ def combine(member_dirs: list[Path], output: Path, name: str | None = None, dev_
     labels = codebook.code_ids
     first = metas[0]
     per_run = ("test_metrics", "weights_sha256", "model_id", "encoder", "history", "thresholds", "temperature",
-               "dev_metrics", "review_model", "trained_at", "device", "train_seconds", "name")
+               "dev_metrics", "review_model", "trained_at", "device", "train_seconds", "name", "train_data",
+               "joined_from", "seed")
     meta = {k: v for k, v in first.items() if k not in per_run} | {
         "name": name or first["name"], "lccode_version": __version__, "trained_at": utc_now(),
         "device": " + ".join(m.get("device", "?") for m in metas),

@@ -117,7 +117,8 @@ def save_ensemble(model: Ensemble, tokenizer, folder: Path, meta: dict, deltas: 
     with staged(folder) as tmp:
         digests = []
         for i, member in enumerate(model.members):
-            own = {k: v for k, v in meta.items() if k not in ("ensemble", "review_model")}
+            # what describes the ensemble as a whole (its members' data, what it was joined from) is not the member's
+            own = {k: v for k, v in meta.items() if k not in ("ensemble", "review_model", "train_data", "joined_from")}
             own = own | member_metas[i] | {"name": f"{meta['name']}.member-{i + 1}"}
             saved = save_model(member, tokenizer, member_dir(tmp, i), own, delta=deltas[i], base=base)
             digests.append(saved["weights_sha256"])
