@@ -259,6 +259,28 @@ def test_evaluate_reports_agreement_and_error_capture(tiny_model, tmp_path):
     assert rep["provenance"]["model_id"] == tiny_model[1]["model_id"]
 
 
+def test_held_out_and_check_figures_go_into_the_model_and_its_card(tiny_model, tmp_path):
+    """After training on the bundled data the test transcripts and the new-writer check set are scored, kept in
+    lccode.json and shown in the card next to the dev figures."""
+    import shutil
+
+    from lccode.model.training_run import record_test
+
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_model[0], folder)
+    check = tmp_path / "check.jsonl"
+    rows = [{"text": "Ze vroeg eerst de stille mensen wat zij ervan vonden.", "codes": ["fm_inviting"], "lang": "nl"},
+            {"text": "The coffee is at the back.", "codes": [], "lang": "en"}]
+    check.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    meta = record_test(folder, REPO / "tests" / "fixtures" / "gold", check)
+    saved = json.loads((folder / "lccode.json").read_text())
+    assert saved["check_metrics"]["excerpts"]["n"] == 2 and set(saved["check_metrics"]["excerpts"]["per_language"]) == {"en", "nl"}
+    assert saved["test_metrics"]["turns"]["n"] == 3 and meta["check_metrics"]["gold_hash"] == saved["check_metrics"]["gold_hash"]
+    card = (folder / "README.md").read_text()
+    assert "| check, excerpts by new writers | 2 |" in card and "| check, excerpts by new writers (nl) | 1 |" in card
+    assert "| test, transcript turns | 3 |" in card
+
+
 def test_gold_file_with_unknown_code_is_refused_with_its_line(tiny_model, tmp_path):
     from lccode.model.evaluate import evaluate
 

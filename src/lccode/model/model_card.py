@@ -82,8 +82,8 @@ def write_card(folder: Path, meta: dict) -> None:
            f"{meta['quick'].get('replay_rows', 0)} training rows; see `quick` in `lccode.json`.", ""]
           if meta.get("quick") else []),
         "## Figures", "",
-        "Dev figures are optimistic (thresholds were tuned on the dev split); the test split was never used in training "
-        "or tuning. A turn carries the codes of its segments.", "",
+        "Dev figures are optimistic (thresholds were tuned on the dev split); the test split and the check set were "
+        "never used in training or tuning. A turn carries the codes of its segments.", "",
         "| set | n | micro-F1 | macro-F1 | mean kappa | precision | recall |", "|---|---|---|---|---|---|---|",
         _row("dev, all segments", dev),
         _row("dev, excerpts", dev.get("excerpts")),
@@ -93,6 +93,11 @@ def write_card(folder: Path, meta: dict) -> None:
         lines += [_row("test, transcript segments", test.get("segments")), _row("test, transcript turns", test.get("turns"))]
         for lang, m in sorted((test.get("turns") or {}).get("per_language", {}).items()):
             lines.append(_row(f"test, transcript turns ({lang})", m))
+    check = (meta.get("check_metrics") or {}).get("excerpts")
+    if check:  # excerpts by writers who never saw the training data (training_data/README.md)
+        lines.append(_row("check, excerpts by new writers", check))
+        for lang, m in sorted(check.get("per_language", {}).items()):
+            lines.append(_row(f"check, excerpts by new writers ({lang})", m))
     unreliable = test.get("unreliable", dev.get("unreliable"))
     if unreliable:
         lines += ["", f"**Not yet reliable** (kappa < 0.6 on {'test' if test else 'dev'} transcript turns): "

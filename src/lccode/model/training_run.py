@@ -53,9 +53,9 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
     from lccode.model.trainer import train
 
     meta = train(cfg, cb, examples, output, dev_examples=dev_examples, extra_meta=extra, progress=progress)
-    test = DEFAULT_DATA_DIR / "transcripts" / "test"
+    test, check = DEFAULT_DATA_DIR / "transcripts" / "test", DEFAULT_DATA_DIR / "check.jsonl"
     if bundled and test.is_dir():
-        meta = record_test(output, test)
+        meta = record_test(output, test, check if check.is_file() else None)
     if bundled:  # the first quick retrain (lccode review retrain) then needs no encoder pass over the bundled data
         from lccode.model.quick import warm_cache
 
@@ -63,8 +63,9 @@ def run_training(cfg, data: list[Path] | None = None, dev: Path | None = None, w
     return meta | {"path": str(output)}
 
 
-def record_test(model_dir: Path, gold: Path) -> dict:
-    """Score the model on the held-out transcript split and keep the figures in its lccode.json and card."""
+def record_test(model_dir: Path, gold: Path, check: Path | None = None) -> dict:
+    """Score the model on the held-out transcript split (and on the new-writer check set of excerpts, `check`) and
+    keep the figures in its lccode.json and card."""
     import json
 
     from lccode.atomic import write_text_atomic
@@ -83,6 +84,12 @@ def record_test(model_dir: Path, gold: Path) -> dict:
             "per_code": {c: {k: m[k] for k in ("precision", "recall", "f1", "kappa", "support")}
                          for c, m in rep["turns"]["per_code"].items()}},
         "unreliable": rep["unreliable"]}
+    if check is not None:
+        chk = evaluate(check, model_dir)
+        meta["check_metrics"] = {"gold": _shown(check), "gold_hash": chk["provenance"]["gold_hash"],
+                                 "excerpts": pick(chk) | {"per_language": {lang: pick(m) for lang, m in
+                                                                            chk["per_language"].items()}}}
+        log.info("New-writer check set: micro-F1 %.3f, macro-F1 %.3f", chk["micro_f1"], chk["macro_f1"])
     write_text_atomic(Path(model_dir) / META_FILE, json.dumps(meta, indent=2, ensure_ascii=False))
     write_card(Path(model_dir), meta)
     log.info("Held-out transcripts: turn micro-F1 %.3f, macro-F1 %.3f", rep["turns"]["micro_f1"], rep["turns"]["macro_f1"])
