@@ -215,10 +215,12 @@ def load_corpus(ws, model_id: str | None = None) -> CodedCorpus:
                           "date": t.date} for t in stored.values()}
     run = ws.code_run(model_id) if model_id else None
     params = run.params if run else {}
+    metrics = dict(params.get("dev_metrics") or {}, test=params.get("test_metrics") or {},
+                   check=params.get("check_metrics") or {})
     prov = Provenance(
         __version__, now(), str(ws.root), cb.id, cb.version, cb.ref, cb.hash, model_id,
         run.model_hash if run else None, params.get("model_name"), params.get("base_model"),
-        run.id if run else None, run.finished_at if run else None, dict(params.get("dev_metrics") or {}, test=params.get("test_metrics") or {}),
+        run.id if run else None, run.finished_at if run else None, metrics,
         params.get("thresholds") or {}, len(transcripts), len(all_segments), len(segs), sum(s.reviewed for s in segs))
     return CodedCorpus(cb, tuple(segs), tuple(unprocessed), transcripts, prov)
 

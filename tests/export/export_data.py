@@ -17,6 +17,7 @@ MODEL_ID = "lc-test@0123456789ab"
 DEV_METRICS = {"n": 548, "micro_f1": 0.712, "macro_f1": 0.644, "micro_precision": 0.70, "micro_recall": 0.72,
                "mean_kappa": 0.61, "krippendorff_alpha": 0.6, "exact_match": 0.41,
                "per_language": {"en": {"macro_f1": 0.66}, "nl": {"macro_f1": 0.63}}}
+CHECK_METRICS = {"excerpts": {"n": 310, "micro_f1": 0.852, "macro_f1": 0.855}}
 
 
 def build_transcript(tid: str, turns: list[tuple[str, list[str]]], *, community: str, level: str | None,
@@ -80,7 +81,7 @@ def make_workspace(root, corpus=CORPUS, decisions=DECISIONS, newline="\n", model
     cb = ws.codebook()
     run = ws.start_run("code", MODEL_ID, "ab" * 32, cb.ref, {
         "model_name": "lc-test", "base_model": "multilingual-e5-small", "thresholds": {c: 0.5 for c in cb.code_ids},
-        "dev_metrics": DEV_METRICS}) if model else None
+        "dev_metrics": DEV_METRICS, "check_metrics": CHECK_METRICS}) if model else None
     keys = {}
     predictions = []
     for tid, meta, turns in corpus:

@@ -92,6 +92,11 @@ def test_uncoded_segments_are_counted_apart(ws, summary):
     assert p.share_reviewed == pytest.approx(3 / 11)
     assert p.model_id == "lc-test@0123456789ab" and p.model_hash == "ab" * 32
     assert p.dev_metrics["macro_f1"] == 0.644 and p.codebook_hash == corpus.codebook.hash
+    # the new-writer check set's figures travel with the run into every export's model description
+    from lccode.export._common import dev_metric_items
+
+    assert ("on held-out excerpts by writers who never saw the training data",
+            "micro-F1 0.852, macro-F1 0.855") in dev_metric_items(p)
 
 
 def test_cooccurrence_within_segments(ws, summary):

@@ -105,7 +105,8 @@ def dev_metric_items(prov, lang: str = "en") -> list[tuple[str, str]]:
         if isinstance(sub, dict) and "macro_f1" in sub:
             out.append((f"{t('m_macro_f1', lang)} ({sub_lang})", f"{sub['macro_f1']:.3f}"))
     parts = (("m_excerpts", m.get("excerpts")), ("m_dev_turns", m.get("transcript_turns")),
-             ("m_test_turns", (m.get("test") or {}).get("turns")))
+             ("m_test_turns", (m.get("test") or {}).get("turns")),
+             ("m_check_excerpts", (m.get("check") or {}).get("excerpts")))
     for key, sub in parts:
         if isinstance(sub, dict) and "micro_f1" in sub:
             out.append((t(key, lang), f"micro-F1 {sub['micro_f1']:.3f}, macro-F1 {sub['macro_f1']:.3f}"))

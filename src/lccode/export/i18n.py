@@ -102,6 +102,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "m_excerpts": ("on dev excerpts", "op dev-fragmenten"),
     "m_dev_turns": ("on dev transcripts, per speaker turn", "op dev-transcripten, per spreekbeurt"),
     "m_test_turns": ("on held-out transcripts, per speaker turn", "op achtergehouden transcripten, per spreekbeurt"),
+    "m_check_excerpts": ("on held-out excerpts by writers who never saw the training data",
+                         "op achtergehouden fragmenten van schrijvers die de trainingsdata nooit zagen"),
     "m_unreliable": ("codes not yet reliable (kappa < 0.6)", "codes nog niet betrouwbaar (kappa < 0,6)"),
     "r_unreliable": ("Not yet reliable: the model's agreement with human coders on held-out transcripts is too low "
                      "(kappa < 0.6) to report these counts without review: {codes}.",

@@ -138,6 +138,7 @@ def code_workspace(ws, model_dir: str | Path, device: str = "auto", batch_size: 
         "thresholds": m["thresholds"], "review_model": m.get("review_model"), "base_model": m.get("base_model"),
         "model_lccode_version": m.get("lccode_version"),
         "dev_metrics": _slim(m.get("dev_metrics")), "test_metrics": _slim(m.get("test_metrics")),
+        "check_metrics": _slim(m.get("check_metrics")),
         "trained_at": m.get("trained_at"), "decisions_used": m.get("decisions_used", 0),
         "batch_size": batch_size, "chunk": chunk})
     t0 = time.perf_counter()
