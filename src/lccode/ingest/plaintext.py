@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 from lccode.ingest.speakers import (
+    BARE_HOURS,
     CUE_TIMING,
     KNOWN_LABELS,
     PROSE_WORDS,
     STAGE_WORDS,
+    STAMP_AFTER,
     STAMP_BEFORE,
     TIMESTAMP_ONLY,
     TRAILING_STAMP,
@@ -17,7 +19,6 @@ from lccode.ingest.speakers import (
     looks_like_name,
     match_label,
     parse_seconds,
-    stamp_alone,
 )
 from lccode.records import Turn
 
@@ -30,31 +31,22 @@ def _lines(text: str):
         pos += len(raw) + 1
 
 
-def _cue_names(lines: list[str]) -> tuple[dict[int, tuple[str, float | None]], set[int]]:
+def _cue_names(lines: list[str]) -> dict[int, tuple[str, float | None]]:
     """Line number -> (name, seconds) for a name alone on the first filled line after a cue timing (Teams' older
-    .docx transcript: the timing, the speaker's name, then the words) or after a stamp alone on a line; and the
-    line numbers of the stamps that head a name. A stamp line may also stand over plain speech, so names after
-    stamps count only when the layout repeats."""
-    out, heads, after_stamp, stamp, head, bare = {}, {}, [], None, None, False
+    .docx transcript: the timing, the speaker's name, then the words). A clock alone on a line is not enough: over
+    a short answer ("Ja") or a diary entry ("Opstaan") it would make a speaker of words."""
+    out, stamp = {}, None
     for i, line in enumerate(lines):
         if not line.strip():
             continue
         if m := CUE_TIMING.match(line):
-            stamp, head, bare = parse_seconds(m.group(1)), i, False
-            continue
-        if (alone := stamp_alone(line)) is not None:
-            stamp, head, bare = alone, i, True
+            stamp = parse_seconds(m.group(1))
             continue
         name = line.strip()
         if stamp is not None and len(name) <= 80 and not name.endswith((".", "?", "!", ",")) and looks_like_name(name):
-            out[i], heads[i] = (name, stamp), head
-            if bare:
-                after_stamp.append(i)
+            out[i] = (name, stamp)
         stamp = None
-    if len(after_stamp) < 2:
-        for i in after_stamp:
-            del out[i], heads[i]
-    return out, set(heads.values())
+    return out
 
 
 def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) -> set[str]:
@@ -70,20 +62,29 @@ def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) ->
     for line, m in zip(lines, matches):
         if m:
             counts[m[0].casefold()] += 1
-            if m[1] is not None or line.lstrip().startswith("[") and is_speaker_id(m[0]):
+            if m[1] is not None and not _name_and_stamp(line) or line.lstrip().startswith("[") and is_speaker_id(m[0]):
                 stamped.add(m[0].casefold())
     return _labelled_throughout(lines, matches) | {
         name for name, n in counts.items()
         if name in manifest or (n >= 2 or name in KNOWN_LABELS or name in stamped) and name not in STAGE_WORDS}
 
 
+def _name_and_stamp(line: str) -> bool:
+    return bool(STAMP_BEFORE.match(line) or STAMP_AFTER.match(line))
+
+
 def _headers_with_words(lines: list[str], matches: list) -> list:
-    """`matches` without the stamp-first headers ("[00:12:31] Anna") that head no words: the next filled line opens
-    another turn, so the line was a short utterance ("[00:12:31] Klopt"), not a speaker's name."""
+    """`matches` without the name-and-stamp lines ("[00:12:31] Anna", "Anna [00:12:31]") that head no plain words:
+    when the next filled line opens another turn or starts with a stamp of its own, the line was a short utterance
+    ("[00:12:31] Klopt", "Ja. (00:00:12)"), not a speaker's name."""
     filled = [i for i, line in enumerate(lines) if line.strip()]
     nxt = dict(zip(filled, filled[1:]))
-    return [None if m and STAMP_BEFORE.match(lines[i]) and (i not in nxt or matches[nxt[i]]) else m
-            for i, m in enumerate(matches)]
+
+    def heads_words(i: int) -> bool:
+        j = nxt.get(i)
+        return j is not None and not matches[j] and not TIMESTAMP_ONLY.match(lines[j]) and not BARE_HOURS.match(lines[j])
+
+    return [None if m and _name_and_stamp(lines[i]) and not heads_words(i) else m for i, m in enumerate(matches)]
 
 
 def _labelled_throughout(lines: list[str], matches: list) -> set[str]:
@@ -113,8 +114,7 @@ def used_labels(text: str, labels) -> set[str]:
 def _stamp_in_line(line: str):
     m = TIMESTAMP_ONLY.match(line)
     if not m:
-        alone = stamp_alone(line)  # a bare clock alone on a line ("00:12:31") is a stamp, not speech
-        return (alone, len(line)) if alone is not None else (None, 0)
+        return None, 0
     stamp = m.group("ts1") or m.group("ts2") or m.group("ts3")
     return parse_seconds(stamp), m.end()
 
@@ -141,12 +141,12 @@ def parse_turns(text: str, named_labels=()) -> list[Turn]:
         blocks, cues = [], []
 
     lines = list(_lines(text))
-    cue_names, name_stamps = _cue_names([line for _, line in lines])
+    cue_names = _cue_names([line for _, line in lines])
     for i, (pos, line) in enumerate(lines):
         if not line.strip():
             close_block()
             continue
-        if i in name_stamps or CUE_TIMING.match(line):
+        if CUE_TIMING.match(line):
             close_block()  # the stamp goes with the name below it; the timing itself is not speech
             continue
         m = cue_names[i] + (len(line),) if i in cue_names else match_label(line, named)
@@ -176,6 +176,8 @@ def parse_turns(text: str, named_labels=()) -> list[Turn]:
             block = [start, end]
         else:
             block[1] = end
+        if tail:  # the stamp closing this line is not speech: the next line starts a block of its own
+            close_block()
     close_turn()
     return _with_end_times(turns)
 

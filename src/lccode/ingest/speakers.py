@@ -14,7 +14,12 @@ _TS = (rf"(?:\[(?P<ts1>{_HMS}{_FRAC})\]|\((?P<ts2>{_HMS}{_FRAC})\)|#(?P<ts3>{_HM
 # may be a bracketed note ("Respondent (Henk)") but not a timestamp ("Henk (00:12)" is name + stamp).
 _PARTICLES = r"(?:van|de|der|den|ter|ten|te|het|'t|op|von|zu|da|di|du|la|le)"
 # Every repetition is bounded, so matching a label costs the same on a 50 MB line as on a short one.
-NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]{{0,40}}(?: (?:{_PARTICLES} ){{0,3}}(?:(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]{{0,40}}|\d{{1,3}}(?!\d|[:.,]\d))){{0,3}}"
+NAME = rf"[A-ZÀ-ÖØ-Þ][\w'’.\-]{{0,40}}(?: (?:{_PARTICLES} ){{0,3}}(?:[A-ZÀ-ÖØ-Þ]|\((?!\d))[\w'’.\-()]{{0,40}}){{0,3}}"
+# Numbered speakers as transcription services write them ("Speaker 1", "Spreker 2", "Deelnemer 12"). Only these
+# words take a number: "Stap 1:", "Vraag 2:" and "Dag 1:" open list items and notes, not turns.
+_NUMBERED = (r"(?:Speaker|SPEAKER|Spreker|SPREKER|Deelnemer|Participant|Respondent|Interviewee|Person|Persoon|"
+             r"Interviewer|Facilitator|Moderator|Student|Docent|Teacher|Guest|Gast) \d{1,3}(?!\d)")
+NAME = rf"(?:{_NUMBERED}|{NAME})"
 # Lower-case speaker ids with a number, as QualCoder's examples and many anonymised transcripts write them:
 # "[id1]", "[p2]", "resp3:". A bracketed one always opens a turn (no stage direction looks like that).
 SPEAKER_ID = r"[a-z][a-z_]{0,11}\d{1,3}"
@@ -23,7 +28,7 @@ _NAME = NAME
 
 def _line_label(name: str) -> re.Pattern:
     return re.compile(
-        rf"^(?P<pre>[ \t]{{0,40}}(?:(?:{_TS}|(?P<ts0>{_HMS}{_FRAC})(?=[ \t]))[ \t]*(?:[-–][ \t]+)?)?)"
+        rf"^(?P<pre>[ \t]{{0,40}}(?:(?:{_TS}|(?P<ts0>\d{{1,2}}:\d{{2}}:\d{{2}}{_FRAC})(?=[ \t]))[ \t]*(?:[-–][ \t]+)?)?)"
         rf"(?:\[(?P<bname>{name})\]|(?P<cname>{name})[ \t]*(?:{_TS.replace('ts1', 'ts7').replace('ts2', 'ts8').replace('ts3', 'ts9')}[ \t]*)?:)"
         rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
     )
@@ -46,12 +51,13 @@ _ID_ONLY = re.compile(SPEAKER_ID)
 # "00:00:03 Speaker 1", "[00:00:00.00] - Speaker 1").
 _DISPLAY = r"[^\W\d_][^\t:\[\]{}<>]{0,79}?"
 STAMP_AFTER = re.compile(rf"^[ \t]{{0,40}}(?P<name>{_DISPLAY})[ \t]*(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\))[ \t]*:?[ \t]*$")
-# A stamp then one capitalised word could be a short utterance ("[00:12:31] Klopt"), so this form counts as a label
-# only when it repeats or the whole text is labelled (plaintext._accepted_labels), never for its stamp alone.
-STAMP_BEFORE = re.compile(rf"^[ \t]{{0,40}}(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\)|(?P<c>{_CLOCK}))[ \t]+"
+# A name with a stamp could be a short utterance ("[00:12:31] Klopt", "Ja. (00:00:12)") or an agenda item ("10:30
+# Koffie"), so these forms count as a label only when the line heads plain words and the name repeats or the whole
+# text is labelled (plaintext._accepted_labels), never for its stamp alone; a bare clock must be h:mm:ss.
+_HOURS = r"\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?"
+BARE_HOURS = re.compile(rf"^[ \t]*{_HOURS}\b")
+STAMP_BEFORE = re.compile(rf"^[ \t]{{0,40}}(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\)|(?P<c>{_HOURS}))[ \t]+"
                           rf"(?:[-–][ \t]+)?(?P<name>{_DISPLAY})[ \t]*:?[ \t]*$")
-# A stamp alone on a line: the time of the words (or the name) below it.
-STAMP_LINE = re.compile(rf"^[ \t]*(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\)|(?P<c>{_CLOCK}))[ \t]*$")
 
 
 def is_speaker_id(label: str) -> bool:
@@ -161,12 +167,6 @@ def _header_label(line: str):
         return None
     name = h.group("name").strip()
     stamp = next(v for k, v in h.groupdict().items() if k != "name" and v)
-    if not looks_like_name(name) or h.re is STAMP_BEFORE and name.endswith((".", "?", "!", ",")):
+    if not looks_like_name(name) or h.re is not HEADER_LABEL and name.endswith((".", "?", "!", ",")):
         return None
     return name, parse_seconds(stamp), len(line)
-
-
-def stamp_alone(line: str) -> float | None:
-    """The seconds of a line that holds only a stamp, else None."""
-    m = STAMP_LINE.match(line)
-    return parse_seconds(m.group("a") or m.group("b") or m.group("c")) if m else None

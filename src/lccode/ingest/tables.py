@@ -51,14 +51,21 @@ def _by_content(rows: list[list[str]]) -> dict[str, int] | None:
     if times:
         found["time"] = times[0]
     rest = [c for c in range(width) if c not in found.values()]
-    names = [c for c in rest if share(c, _speakerish) >= _SHARE]
+    # A speaker column holds names that come back ("I", "R", "I", ...); a details block or an attendee list holds a
+    # different label on every row and is no transcript.
+    names = [c for c in rest if share(c, _speakerish) >= _SHARE and _recurring(r[c] for r in rows)]
     if names:
         found["speaker"] = names[0]
     rest = [c for c in rest if c != found.get("speaker")]
-    if not rest or "speaker" not in found and "time" not in found:
+    if "speaker" not in found or not rest:
         return None
     found["text"] = max(rest, key=lambda c: sum(len(r[c]) for r in rows))
     return found
+
+
+def _recurring(cells) -> bool:
+    names = [c.casefold().rstrip(":") for c in cells if c]
+    return len(names) >= 3 and len(set(names)) < len(names)
 
 
 def _line(cells: list[str], cols: dict[str, int]) -> str:
