@@ -165,12 +165,15 @@ def test_joining_members_trained_on_different_data_records_each(tiny_ensemble, c
     later = tmp_path / "later"
     shutil.copytree(out / "member-2", later)
     m2 = json.loads((later / "lccode.json").read_text())
-    m2 |= {"train_data_hash": "f" * 64, "train_examples": m2["train_examples"] + 40}
+    m2 |= {"train_data_hash": "f" * 64, "train_examples": m2["train_examples"] + 40,
+           "check_metrics": {"excerpts": {"n": 1, "micro_f1": 1.0}}}  # measured on that run alone
     (later / "lccode.json").write_text(json.dumps(m2))
     joined = combine([out / "member-1", later], tmp_path / "joined", name="pair", dev_examples=dev)
     first = json.loads((out / "member-1" / "lccode.json").read_text())
     assert [r["train_data_hash"] for r in joined["train_data"]] == [first["train_data_hash"], "f" * 64]
     assert joined["train_examples"] == m2["train_examples"]
+    # figures measured on one run alone are not the ensemble's, even when that run comes first
+    assert "check_metrics" not in combine([later, out / "member-1"], tmp_path / "reversed", name="pair", dev_examples=dev)
     assert json.loads((tmp_path / "joined" / "member-2" / "lccode.json").read_text())["train_data_hash"] == "f" * 64
     card = (tmp_path / "joined" / "README.md").read_text()
     assert f"member 1: {first['train_examples']} segments" in card and f"member 2: {m2['train_examples']} segments" in card

@@ -56,7 +56,7 @@ def combine(member_dirs: list[Path], output: Path, name: str | None = None, dev_
     from lccode.model.predict import batch_logits
     from lccode.model.provision import default_base_dir
     from lccode.model.quick import delta_names
-    from lccode.model.storage import load_model, read_meta
+    from lccode.model.storage import HELD_OUT_FIGURES, load_model, read_meta
     from lccode.model.training_run import default_training_files
 
     member_dirs = [Path(d) for d in member_dirs]
@@ -81,7 +81,7 @@ def combine(member_dirs: list[Path], output: Path, name: str | None = None, dev_
     ensemble.temperature.fill_(temperature)
     labels = codebook.code_ids
     first = metas[0]
-    per_run = ("test_metrics", "weights_sha256", "model_id", "encoder", "history", "thresholds", "temperature",
+    per_run = (*HELD_OUT_FIGURES, "weights_sha256", "model_id", "encoder", "history", "thresholds", "temperature",
                "dev_metrics", "review_model", "trained_at", "device", "train_seconds", "name", "train_data",
                "joined_from", "seed")
     meta = {k: v for k, v in first.items() if k not in per_run} | {

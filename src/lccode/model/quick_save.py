@@ -14,10 +14,10 @@ def save_quick(coder, parent_dir: Path, output: Path, labels: list[str], result:
     from lccode.clock import utc_now
     from lccode.model.pooled import encoder_key
     from lccode.model.provision import default_base_dir
-    from lccode.model.storage import save_model
+    from lccode.model.storage import HELD_OUT_FIGURES, save_model
 
     parent = coder.meta
-    keep = {k: v for k, v in parent.items() if k not in ("test_metrics", "weights_sha256", "model_id", "encoder", "history")}
+    keep = {k: v for k, v in parent.items() if k not in (*HELD_OUT_FIGURES, "weights_sha256", "model_id", "encoder", "history")}
     meta = keep | {
         "name": provenance.pop("name", None) or f"{parent['name'].split('+')[0]}+quick",
         "lccode_version": __version__, "trained_at": utc_now(),

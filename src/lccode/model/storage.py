@@ -20,6 +20,8 @@ HEAD_FILE = "head.safetensors"
 # A model fine-tuned over frozen lower layers is stored as what training changed: the top encoder layers in
 # fp16, applied at load time over the checksum-verified base model (a 15 MB folder instead of 470 MB).
 DELTA_FILE = "encoder-delta.safetensors"
+# Figures measured on one model's weights: a model derived from it (quick retraining, joining runs) never inherits them.
+HELD_OUT_FIGURES = ("test_metrics", "check_metrics")
 
 
 def weights_hash(folder: Path, base_sha256: str | None = None) -> str:
