@@ -58,11 +58,13 @@ def _accepted_labels(text: str, named=None, manifest: set[str] = frozenset()) ->
     """
     counts, stamped = Counter(), set()
     lines = [line for _, line in _lines(text)]
-    matches = _headers_with_words(lines, [match_label(line, named) for line in lines])
-    for line, m in zip(lines, matches):
+    matches = [match_label(line, named) for line in lines]
+    headers = [bool(m) and _name_and_stamp(line) for line, m in zip(lines, matches)]
+    matches = _headers_with_words(lines, matches, headers)
+    for line, m, header in zip(lines, matches, headers):
         if m:
             counts[m[0].casefold()] += 1
-            if m[1] is not None and not _name_and_stamp(line) or line.lstrip().startswith("[") and is_speaker_id(m[0]):
+            if m[1] is not None and not header or line.lstrip().startswith("[") and is_speaker_id(m[0]):
                 stamped.add(m[0].casefold())
     return _labelled_throughout(lines, matches) | {
         name for name, n in counts.items()
@@ -73,7 +75,7 @@ def _name_and_stamp(line: str) -> bool:
     return bool(STAMP_BEFORE.match(line) or STAMP_AFTER.match(line))
 
 
-def _headers_with_words(lines: list[str], matches: list) -> list:
+def _headers_with_words(lines: list[str], matches: list, headers: list[bool]) -> list:
     """`matches` without the name-and-stamp lines ("[00:12:31] Anna", "Anna [00:12:31]") that head no plain words:
     when the next filled line opens another turn or starts with a stamp of its own, the line was a short utterance
     ("[00:12:31] Klopt", "Ja. (00:00:12)"), not a speaker's name."""
@@ -84,7 +86,7 @@ def _headers_with_words(lines: list[str], matches: list) -> list:
         j = nxt.get(i)
         return j is not None and not matches[j] and not TIMESTAMP_ONLY.match(lines[j]) and not BARE_HOURS.match(lines[j])
 
-    return [None if m and _name_and_stamp(lines[i]) and not heads_words(i) else m for i, m in enumerate(matches)]
+    return [None if header and not heads_words(i) else m for i, (m, header) in enumerate(zip(matches, headers))]
 
 
 def _labelled_throughout(lines: list[str], matches: list) -> set[str]:

@@ -8,8 +8,12 @@ import re
 # its colon ("Henk (00:12:31): ...").
 _FRAC = r"(?:[.,]\d{1,3})?"
 _HMS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}"
+# A stamp as a transcriber writes it, inside brackets or in a table cell: "12:31", "00:12:31.200".
+STAMP = rf"{_HMS}{_FRAC}"
+# A bare clock (no brackets) only in the h:mm:ss form transcription tools write; "09:00 Opening:" is an agenda.
+_HOURS = rf"\d{{1,2}}:\d{{2}}:\d{{2}}{_FRAC}"
 # f4transkript (common in German and Dutch qualitative research) writes tenths after a hyphen: "#00:01:23-4#".
-_TS = (rf"(?:\[(?P<ts1>{_HMS}{_FRAC})\]|\((?P<ts2>{_HMS}{_FRAC})\)|#(?P<ts3>{_HMS}(?:[.,-]\d{{1,3}})?)#)")
+_TS = (rf"(?:\[(?P<ts1>{STAMP})\]|\((?P<ts2>{STAMP})\)|#(?P<ts3>{_HMS}(?:[.,-]\d{{1,3}})?)#)")
 # A capitalised name of up to four words, Dutch/German particles allowed inside ("Jan van der Berg"); a later word
 # may be a bracketed note ("Respondent (Henk)") but not a timestamp ("Henk (00:12)" is name + stamp).
 _PARTICLES = r"(?:van|de|der|den|ter|ten|te|het|'t|op|von|zu|da|di|du|la|le)"
@@ -28,7 +32,7 @@ _NAME = NAME
 
 def _line_label(name: str) -> re.Pattern:
     return re.compile(
-        rf"^(?P<pre>[ \t]{{0,40}}(?:(?:{_TS}|(?P<ts0>\d{{1,2}}:\d{{2}}:\d{{2}}{_FRAC})(?=[ \t]))[ \t]*(?:[-–][ \t]+)?)?)"
+        rf"^(?P<pre>[ \t]{{0,40}}(?:(?:{_TS}|(?P<ts0>{_HOURS})(?=[ \t]))[ \t]*(?:[-–][ \t]+)?)?)"
         rf"(?:\[(?P<bname>{name})\]|(?P<cname>{name})[ \t]*(?:{_TS.replace('ts1', 'ts7').replace('ts2', 'ts8').replace('ts3', 'ts9')}[ \t]*)?:)"
         rf"(?P<post>[ \t]*(?:{_TS.replace('ts1', 'ts4').replace('ts2', 'ts5').replace('ts3', 'ts6')}[ \t]*)?)"
     )
@@ -43,18 +47,18 @@ LINE_LABEL = _line_label(rf"(?:{_NAME}|{SPEAKER_ID})")
 _CLOCK = r"(?:\d{1,3}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,7})?"
 # A cue timing alone on a line ("0:0:0.0 --> 0:0:3.780"): Teams' older .docx, or subtitles pasted into a document.
 CUE_TIMING = re.compile(rf"^[ \t]*({_CLOCK})[ \t]*-->[ \t]*{_CLOCK}[ \t]*$")
-HEADER_LABEL = re.compile(rf"^[ \t]{{0,40}}(?P<name>[^\W\d_][^\t:\[\]{{}}<>]{{0,79}}?)(?: {{2,}}|[ ]?\t[ \t]*)"
+# A display name as meeting tools and transcription services write it ("de Vries, Anna", "Speaker 1").
+_DISPLAY = r"[^\W\d_][^\t:\[\]{}<>]{0,79}?"
+HEADER_LABEL = re.compile(rf"^[ \t]{{0,40}}(?P<name>{_DISPLAY})(?: {{2,}}|[ ]?\t[ \t]*)"
                           rf"(?P<ts>{_CLOCK})(?:[ \t]*-->[ \t]*{_CLOCK})?[ \t]*$")
 _ID_ONLY = re.compile(SPEAKER_ID)
 # Other transcription services give the name and a stamp a line of their own too: the stamp bracketed after the name
 # ("Anna [00:00:03]", "Speaker 1 (00:03):"), or any stamp before it ("[00:00:03] Anna", Word's Transcribe
 # "00:00:03 Speaker 1", "[00:00:00.00] - Speaker 1").
-_DISPLAY = r"[^\W\d_][^\t:\[\]{}<>]{0,79}?"
 STAMP_AFTER = re.compile(rf"^[ \t]{{0,40}}(?P<name>{_DISPLAY})[ \t]*(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\))[ \t]*:?[ \t]*$")
 # A name with a stamp could be a short utterance ("[00:12:31] Klopt", "Ja. (00:00:12)") or an agenda item ("10:30
 # Koffie"), so these forms count as a label only when the line heads plain words and the name repeats or the whole
-# text is labelled (plaintext._accepted_labels), never for its stamp alone; a bare clock must be h:mm:ss.
-_HOURS = r"\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,3})?"
+# text is labelled (plaintext._accepted_labels), never for its stamp alone.
 BARE_HOURS = re.compile(rf"^[ \t]*{_HOURS}\b")
 STAMP_BEFORE = re.compile(rf"^[ \t]{{0,40}}(?:\[(?P<a>{_CLOCK})\]|\((?P<b>{_CLOCK})\)|(?P<c>{_HOURS}))[ \t]+"
                           rf"(?:[-–][ \t]+)?(?P<name>{_DISPLAY})[ \t]*:?[ \t]*$")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from lccode.ingest.speakers import KNOWN_LABELS, looks_like_name
+from lccode.ingest.speakers import KNOWN_LABELS, STAMP, looks_like_name
 
 # A time cell: "0:12.5", "00:01:23", "[00:01:23]", NVivo's span "0:00.0 - 0:12.5" (its start is the stamp).
-_TIME = re.compile(r"^\s*[\[(]?(?P<t>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[\])]?(?:\s*[-–]\s*\S.*)?\s*$")
+_TIME = re.compile(rf"^\s*[\[(]?(?P<t>{STAMP})[\])]?(?:\s*[-–]\s*\S.*)?\s*$")
 _HEADERS = {
     "time": {"timespan", "time", "tijd", "timestamp", "tijdstempel", "tijdcode", "timecode", "start", "begin", "tijdstip"},
     "speaker": {"speaker", "spreker", "name", "naam", "wie", "who", "participant", "deelnemer", "persoon", "person"},
