@@ -92,13 +92,11 @@ def member_probs(coder, pooled, positions):
     from lccode.model.predict import sigmoid
 
     model = coder.model
-    if not hasattr(model, "members"):
+    if not hasattr(model, "member_logits"):
         return None
-    x = torch.as_tensor(pooled)
     lay = layout(positions) if model.context is not None else None
-    parts = torch.split(x, [m.pooled_dim for m in model.members], dim=1)
     with torch.inference_mode():
-        logits = np.stack([m.logits(p, lay).float().numpy() for m, p in zip(model.members, parts)])
+        logits = model.member_logits(torch.as_tensor(pooled), lay).float().numpy()
     return sigmoid(logits / float(coder.meta.get("temperature", 1.0)))
 
 

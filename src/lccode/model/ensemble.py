@@ -60,9 +60,13 @@ class Ensemble(nn.Module):
         hidden = self.members[0].lower(input_ids, attention_mask, k)
         return torch.cat([m.upper_pooled(hidden, attention_mask, k) for m in self.members], 1)
 
-    def logits(self, pooled, lay=None):
+    def member_logits(self, pooled, lay=None):
+        """[members, rows, codes]: each member's logits on its part of the pooled output."""
         parts = torch.split(pooled, [m.pooled_dim for m in self.members], dim=1)
-        return torch.stack([m.logits(p, lay) for m, p in zip(self.members, parts)]).mean(0)
+        return torch.stack([m.logits(p, lay) for m, p in zip(self.members, parts)])
+
+    def logits(self, pooled, lay=None):
+        return self.member_logits(pooled, lay).mean(0)
 
     def forward(self, input_ids, attention_mask, lay=None):
         return self.logits(self.pooled(input_ids, attention_mask), lay)
